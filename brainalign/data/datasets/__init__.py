@@ -1,3 +1,3 @@
 """Built-in datasets; importing this package registers them."""
 
-from . import algonauts, brennan, cowley, kriegeskorte  # noqa: F401
+from . import algonauts, brennan, cowley, flavell, kriegeskorte  # noqa: F401

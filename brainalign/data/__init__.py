@@ -11,6 +11,7 @@ mirror (see :mod:`brainalign.data.mirror`) and returns a :class:`BrainData`.
 
 from __future__ import annotations
 
+import inspect
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ from typing import Any
 
 import xarray as xr
 
+from ..errors import UnknownNameError
 from ..registry import Registry
 from .mirror import FileSpec, data_root, verify
 from .stimuli import StimulusSet
@@ -87,9 +89,20 @@ def dataset_info(name: str) -> DatasetInfo:
 
 
 def load_dataset(name: str, root: str | os.PathLike | None = None, **options: Any) -> BrainData:
-    """Load a registered dataset from the mirror (verifying checksums)."""
+    """Load a registered dataset from the mirror (verifying checksums).
+
+    An option the loader does not take raises :class:`~brainalign.errors.UnknownNameError`
+    listing the valid options (see ``brainalign datasets show NAME``).
+    """
     _import_builtin()
-    return DATASETS.get(name)(root=root, **options)
+    loader = DATASETS.get(name)
+    params = inspect.signature(loader).parameters
+    if not any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        valid = [k for k in params if k != "root"]
+        for key in options:
+            if key not in valid:
+                raise UnknownNameError(f"option of dataset {name!r}", key, valid)
+    return loader(root=root, **options)
 
 
 def _import_builtin() -> None:

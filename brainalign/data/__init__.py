@@ -101,7 +101,7 @@ def load_dataset(name: str, root: str | os.PathLike | None = None, **options: An
         valid = [k for k in params if k != "root"]
         for key in options:
             if key not in valid:
-                raise UnknownNameError(f"option of dataset {name!r}", key, valid)
+                raise UnknownNameError(f"{name} option", key, valid)
     return loader(root=root, **options)
 
 

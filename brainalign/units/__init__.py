@@ -1,0 +1,18 @@
+"""Units: what single units encode, in models and in brains, and what silencing them does.
+
+The same functions take model responses (from :func:`brainalign.models.record`) and brain
+responses (from :func:`brainalign.data.load_dataset`): any responses array with dims
+(stimulus, unit). See ``docs/units.md``.
+"""
+
+from ._common import fdr, top_stimuli
+from .decompose import Decomposition, nmf, semi_nmf, topk_sae
+from .finders import CITATIONS, FoundUnits, activation_entropy, grad_x_activation, mean_difference
+from .properties import image_properties, quantile_labels
+from .selectivity import class_statistics, selective_units, selectivity
+
+__all__ = [
+    "CITATIONS", "Decomposition", "FoundUnits", "activation_entropy", "class_statistics", "fdr",
+    "grad_x_activation", "image_properties", "mean_difference", "nmf", "quantile_labels",
+    "selective_units", "selectivity", "semi_nmf", "top_stimuli", "topk_sae",
+]

@@ -213,6 +213,8 @@ def save(da: xr.DataArray, path: str | os.PathLike, *, chunks: Mapping[str, int]
     ds = da.to_dataset(name="responses")
     ds.attrs = dict(da.attrs)
     ds.attrs["brainalign_format"] = "responses/1"
+    if da.name is not None:
+        ds.attrs["brainalign_name"] = str(da.name)  # the variable is always called "responses"
     for v in ds.variables.values():
         v.encoding.pop("chunks", None)
     ds.to_zarr(path, mode=mode, consolidated=False)
@@ -234,7 +236,8 @@ def load(path: str | os.PathLike, *, lazy: bool = False) -> xr.DataArray:
     if "responses" not in ds:
         raise InvalidDataError(f"{path} holds no 'responses' array; was it written by brainalign.save?")
     da = ds["responses"]
-    da.attrs = {k: v for k, v in ds.attrs.items() if k != "brainalign_format"}
+    da.attrs = {k: v for k, v in ds.attrs.items() if k not in ("brainalign_format", "brainalign_name")}
+    da.name = ds.attrs.get("brainalign_name", "responses")
     if not lazy:
         da = da.load()
     for k in list(da.coords):

@@ -292,8 +292,10 @@ def make_rdms(
         if np.isnan(m[:, off]).any():
             bad = [str(i) for i in np.flatnonzero(np.isnan(m[:, off]).any(axis=1))]
             raise InvalidDataError(f"RDMs {bad[:8]} contain NaN off the diagonal")
-        if not np.allclose(m, m.transpose(0, 2, 1), rtol=1e-6, atol=1e-8):
-            raise InvalidDataError("RDMs are not symmetric")
+        sym = np.isclose(m, m.transpose(0, 2, 1), rtol=1e-6, atol=1e-8, equal_nan=True).all(axis=(1, 2))
+        if not sym.all():  # NaN on the diagonal is allowed (see below)
+            bad = [str(i) for i in np.flatnonzero(~sym)]
+            raise InvalidDataError(f"RDMs {bad[:8]} are not symmetric; pass (M + M.T) / 2 or check=False")
         diag = m[:, np.arange(n), np.arange(n)]
         if not np.all(np.isnan(diag) | (np.abs(diag) < 1e-8)):
             raise InvalidDataError("RDMs must have a zero diagonal")
@@ -303,7 +305,10 @@ def make_rdms(
     sid = np.asarray([str(s) for s in stimulus_ids], dtype=object)
     c: dict[str, Any] = {"rdm": np.asarray(names, dtype=object), "stimulus": sid, "stimulus2": sid.copy()}
     for k, v in (rdm_coords or {}).items():
-        c[k] = ("rdm", np.asarray(v))
+        v = np.asarray(v)
+        if len(v) != len(m):
+            raise InvalidDataError(f"rdm coordinate {k!r} has {len(v)} values for {len(m)} RDMs")
+        c[k] = ("rdm", v)
     for k, v in (stimulus_coords or {}).items():
         c[k] = ("stimulus", np.asarray(v))
     attrs = {"dissimilarity": dissimilarity}

@@ -39,7 +39,7 @@ class CowleyV4Ridge(Benchmark):
                 "of visual cortex. bioRxiv 2023.11.22.568315.")
     description = ("89 macaque V4 neurons (Utah array, spike counts 100 ms bins, 12 repeats) to "
                    "1200 natural images (112x112). Cross-validated ridge encoding per layer.")
-    reduction = "avgpool4"
+    reduction = "pool4"
     n_splits = 5
 
     def _data(self) -> Any:

@@ -264,6 +264,8 @@ def make_rdms(
     ----------
     matrices : array, shape (n_rdm, n_stim, n_stim) square, or (n_rdm, n_stim*(n_stim-1)/2)
         condensed in :func:`scipy.spatial.distance.pdist` order, or a single RDM of either form.
+        (With 3 stimuli a (3, 3) array is read as one square RDM if its diagonal is zero or
+        NaN, else as three condensed RDMs.)
     stimulus_ids : n_stim unique ids.
     names : n_rdm names (default ``"rdm0", ...``).
     rdm_coords : metadata per RDM (e.g. subject, session, region).
@@ -278,7 +280,12 @@ def make_rdms(
 
     m = np.asarray(matrices, dtype=float)
     n = len(stimulus_ids)
-    if m.ndim == 1 or (m.ndim == 2 and m.shape == (n, n)):
+    if m.ndim == 2 and m.shape == (n, n) and n * (n - 1) // 2 == n:
+        # n = 3: three condensed RDMs or one square RDM? Square only if its diagonal is empty.
+        diag = np.diag(m)
+        if np.all(np.isnan(diag) | (diag == 0)):
+            m = m[None]
+    elif m.ndim == 1 or (m.ndim == 2 and m.shape == (n, n)):
         m = m[None]
     if m.ndim == 2:  # stack of condensed vectors
         if m.shape[1] != n * (n - 1) // 2:

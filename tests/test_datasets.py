@@ -331,3 +331,27 @@ def test_cli_datasets_show_unknown():
     res = CliRunner().invoke(main, ["datasets", "show", "brenan2016"])
     assert res.exit_code == 2
     assert "brennan2016" in res.output and "flavell2023" in res.output
+
+
+def test_cli_datasets_show_sizes_and_files():
+    from brainalign.cli import main
+
+    res = CliRunner().invoke(main, ["datasets", "show", "algonauts2019", "--json"])
+    disk = json.loads(res.output)["disk"]
+    assert disk["n_files"] == disk["present"] == 158 and disk["missing"] == []
+    assert disk["bytes"] == sum((data_root() / f.path).stat().st_size
+                                for f in dataset_info("algonauts2019").files)
+    res = CliRunner().invoke(main, ["datasets", "show", "brennan2016", "--files"])
+    assert res.exit_code == 0
+    assert "0b3edb01e8531aed8091b13e4f46cfdf630e0ec21b8758b54076de5c56f028e4" in res.output
+    assert "files: 137 of 137" in res.output
+
+
+def test_cli_datasets_show_without_mirror(tmp_path):
+    from brainalign.cli import main
+
+    res = CliRunner().invoke(main, ["datasets", "show", "flavell2023", "--root", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "files: 0 of 4" in res.output
+    assert "missing: flavell2023_celegans/2022-07-26-31-data.h5" in res.output
+    assert "flavell-lab/NSM_5HTR_analysis" in res.output

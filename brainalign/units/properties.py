@@ -36,8 +36,10 @@ def image_properties(stimuli: StimulusSet) -> pd.DataFrame:
         a = np.asarray(img.convert("RGB"), dtype=np.float64) / 255.0
         lum = a @ _LUMA
         gy, gx = np.abs(np.diff(lum, axis=0)), np.abs(np.diff(lum, axis=1))
+        r, g, b = a[..., 0], a[..., 1], a[..., 2]
+        sat = np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)
         rows.append({"luminance": float(lum.mean()), "contrast": float(lum.std()),
-                     "saturation": float((a.max(axis=2) - a.min(axis=2)).mean()),
+                     "saturation": float(sat.mean()),
                      "edge_density": float((gy.mean() + gx.mean()) / 2)})
     return pd.DataFrame(rows, index=pd.Index(stimuli.ids, name="stimulus"))
 

@@ -1,0 +1,75 @@
+"""A self-contained HTML report page (plots embedded as PNG) for unit analyses."""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+__all__ = ["Report"]
+
+_CSS = """body{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}
+h1{font-size:1.5em}h2{font-size:1.2em;border-bottom:1px solid #ccc;margin-top:2em}
+table{border-collapse:collapse;font-size:.8em}td,th{border:1px solid #ddd;padding:2px 6px;text-align:right}
+th{background:#f4f4f4}img{max-width:100%}pre{background:#f8f8f8;padding:.5em;font-size:.75em;overflow:auto}
+.note{color:#555;font-size:.9em}"""
+
+
+@dataclass
+class Report:
+    """An HTML page built section by section; nothing is written until :meth:`write`.
+
+    >>> rep = Report("V4 selectivity")
+    >>> rep.add_text("Selectivity of 89 V4 neurons to luminance.")
+    >>> rep.write("report.html")  # doctest: +SKIP
+    """
+
+    title: str
+    parts: list[str] = field(default_factory=list)
+
+    def add_heading(self, text: str) -> None:
+        self.parts.append(f"<h2>{html.escape(text)}</h2>")
+
+    def add_text(self, text: str, *, note: bool = False) -> None:
+        cls = ' class="note"' if note else ""
+        self.parts.append(f"<p{cls}>{html.escape(text)}</p>")
+
+    def add_table(self, df: pd.DataFrame, *, max_rows: int = 50, float_format: str = "{:.3g}") -> None:
+        shown = df.head(max_rows)
+        self.parts.append(shown.to_html(index=False, float_format=float_format.format, border=0))
+        if len(df) > max_rows:
+            self.add_text(f"({len(df) - max_rows} more rows not shown)", note=True)
+
+    def add_figure(self, fig: Figure, *, alt: str = "figure", dpi: int = 90) -> None:
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=dpi)
+        data = base64.b64encode(buf.getvalue()).decode()
+        self.parts.append(f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">')
+
+    def add_json(self, obj: Any, *, summary: str = "settings and provenance") -> None:
+        text = html.escape(json.dumps(obj, indent=1, default=str))
+        self.parts.append(f"<details><summary>{html.escape(summary)}</summary><pre>{text}</pre></details>")
+
+    def add_list(self, items: Sequence[str]) -> None:
+        self.parts.append("<ul>" + "".join(f"<li>{html.escape(i)}</li>" for i in items) + "</ul>")
+
+    def html(self) -> str:
+        body = "\n".join(self.parts)
+        return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(self.title)}</title>"
+                f"<style>{_CSS}</style></head><body><h1>{html.escape(self.title)}</h1>\n{body}\n</body></html>")
+
+    def write(self, path: str | os.PathLike) -> Path:
+        """Write the page to ``path`` (creating parent folders) and return the path."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(self.html(), encoding="utf-8")
+        return path

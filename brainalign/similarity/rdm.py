@@ -220,6 +220,16 @@ def noise_precision(residuals: np.ndarray | xr.DataArray, *, shrinkage: float | 
     return np.linalg.inv(cov)
 
 
+def _zscore_units(x: np.ndarray) -> np.ndarray:
+    """z-score along stimuli (axis 0), ddof=0; constant units become 0."""
+    mu = np.nanmean(x, axis=0, keepdims=True)
+    sd = np.nanstd(x, axis=0, keepdims=True)
+    out = x - mu
+    np.divide(out, sd, out=out, where=sd > 0)
+    out[np.broadcast_to(sd == 0, out.shape)] = 0.0
+    return out
+
+
 def _groups(da: xr.DataArray, by: str) -> list[tuple[str, np.ndarray]]:
     if by not in da.coords or da[by].dims != ("unit",):
         unit_coords = [k for k in da.coords if da[k].dims == ("unit",)]
@@ -263,6 +273,7 @@ def compute_rdms(
     metric: str = "correlation",
     *,
     by: str | None = None,
+    standardize: bool = False,
     noise: np.ndarray | None = None,
     device: Any = None,
     dtype: Any = np.float64,
@@ -280,6 +291,8 @@ def compute_rdms(
         "poisson".
     by : a unit coordinate (e.g. ``"layer"``, ``"region"``): one RDM per distinct value, named by
         the value, in order of first appearance (all layers of a model recording at once).
+    standardize : z-score every unit over stimuli first (units that are constant become 0).
+        Net2Brain does this before its correlation-distance RDMs.
     noise : noise precision (units x units, or its diagonal) for "mahalanobis" / "crossnobis"
         (see :func:`noise_precision`); crossnobis without it is the cross-validated Euclidean.
     device : None (numpy) or a torch device for the Gram products ("cpu", "cuda", ...).
@@ -313,6 +326,8 @@ def compute_rdms(
     for _nm, da in reps:
         x, avg = _matrix(da, metric)
         averaged |= avg
+        if standardize:
+            x = _zscore_units(x)
         if np.isnan(x).any() and not RDM_METRICS.meta(metric).get("needs_folds", False):
             bad = np.flatnonzero(np.isnan(x).any(axis=tuple(range(1, x.ndim))))
             raise InvalidDataError(
@@ -322,7 +337,7 @@ def compute_rdms(
         n_units.append(x.shape[1])
     scoords = {k: first[k].values for k in first.coords
                if k != "stimulus" and first[k].dims == ("stimulus",)}
-    params = {"metric": metric, "by": by, "device": None if device is None else str(device),
+    params = {"metric": metric, "by": by, "standardize": standardize, "device": None if device is None else str(device),
               "dtype": np.dtype(dtype).name, "noise": noise is not None, **options}
     prov = make_provenance("similarity.compute_rdms", params,
                            inputs={nm: input_hash(da) for nm, da in items})

@@ -30,7 +30,7 @@ import xarray as xr
 from ..errors import InvalidDataError
 from ..provenance import dumps, make_provenance
 from ._util import as_rdm_stack, condensed_vectors, input_hash, reorder_like
-from .ceiling import CONVENTIONS, pooling_transform
+from .ceiling import PRESETS, pooling_transform, resolve_convention
 from .compare import CompareMethod, prepare, resolve_method
 
 WEIGHTED_METHODS = ("pearson", "spearman", "rho_a", "cosine")
@@ -182,7 +182,7 @@ def draw_indices(n_boot: int, over: str, n_stim: int, n_subj: int, seed: int | N
 
 def evaluate(models: xr.DataArray, data: xr.DataArray, method: str = "spearman", *,
              convention: str = "mean_r", over: str | None = "stimuli", n_boot: int = 1000,
-             seed: int | None = 0, ceiling: bool = True, pool: str = "optimal",
+             seed: int | None = 0, ceiling: bool = True, pool: str | None = None,
              indices: dict[str, np.ndarray] | None = None, min_subjects: int = 3) -> xr.Dataset:
     """Evaluate model RDMs against subject RDMs, with a seeded bootstrap and noise ceilings.
 
@@ -192,7 +192,8 @@ def evaluate(models: xr.DataArray, data: xr.DataArray, method: str = "spearman",
     data : RDM stack, one per subject, same stimuli (reordered to ``data``).
     method : comparison; the stimulus bootstrap supports "spearman", "pearson", "rho_a",
         "cosine"; the subject bootstrap every method.
-    convention : "mean_r" or "mean_r2" (see :func:`noise_ceiling`).
+    convention : "mean_r" or "mean_r2", or a tool preset "rsatoolbox" / "net2brain" (see
+        :func:`noise_ceiling`); ``pool`` as there.
     over : "stimuli", "subjects", "both", or None (point estimates only).
     n_boot, seed : number of samples and the seed of :func:`numpy.random.default_rng`.
     indices : resampling indices to use instead of drawing them: {"stimuli": (n_boot, n_stim),
@@ -205,12 +206,14 @@ def evaluate(models: xr.DataArray, data: xr.DataArray, method: str = "spearman",
         ``score`` (model): mean over subjects of r (or r^2); ``per_subject`` (model, subject);
         ``ceiling_lower``, ``ceiling_upper`` (scalars); ``ceiling_lower_per_subject`` (subject);
         ``boot_score`` (boot, model), ``boot_ceiling_lower``/``boot_ceiling_upper`` (boot);
-        ``sem`` (model): bootstrap standard deviation; attrs ``method``, ``convention``, ``over``,
+        ``percent_of_lower``/``percent_of_upper`` (model): 100 * score / bound (what Net2Brain
+        prints as "%R2" under the "net2brain" preset); ``sem`` (model): bootstrap standard
+        deviation; attrs ``method``, ``convention``, ``over``,
         ``seed``, ``n_boot``, provenance. Use :func:`confidence_interval` and :func:`paired_test`.
     """
     m = resolve_method(method)
-    if convention not in CONVENTIONS:
-        raise InvalidDataError(f"unknown convention {convention!r}; choose one of {CONVENTIONS}")
+    preset = convention if convention in PRESETS else None
+    convention, pool = resolve_convention(convention, pool)
     models, data = _stacks(models, data)
     n = data.sizes["stimulus"]
     n_subj = data.sizes["rdm"]
@@ -303,15 +306,19 @@ def evaluate(models: xr.DataArray, data: xr.DataArray, method: str = "spearman",
         },
         coords={"model": mnames, "subject": snames, "boot": np.arange(n_boot)},
     )
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ds["percent_of_lower"] = 100.0 * ds["score"] / lo0
+        ds["percent_of_upper"] = 100.0 * ds["score"] / up0
         ds["sem"] = ("model", np.nanstd(boot, axis=0, ddof=1) if n_boot > 1 else np.full(n_model, np.nan))
     ds["per_subject"].attrs["meaning"] = f"{m.name} r per subject (before the {convention} convention)"
     prov = make_provenance("similarity.evaluate",
                            {"method": m.name, "convention": convention, "over": over, "n_boot": n_boot,
-                            "pool": pool, "ceiling": ceiling, "indices_given": indices is not None},
+                            "pool": pool, "ceiling": ceiling, "indices_given": indices is not None,
+                            "preset": preset},
                            inputs={"models": input_hash(models), "data": input_hash(data)}, seed=seed)
     ds.attrs.update({"method": m.name, "convention": convention, "over": str(over), "n_boot": n_boot,
-                     "seed": -1 if seed is None else seed, "pool": pool, "provenance": dumps(prov)})
+                     "seed": -1 if seed is None else seed, "pool": pool, "preset": str(preset),
+                     "provenance": dumps(prov)})
     return ds
 
 

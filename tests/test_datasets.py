@@ -355,3 +355,15 @@ def test_cli_datasets_show_without_mirror(tmp_path):
     assert "files: 0 of 4" in res.output
     assert "missing: flavell2023_celegans/2022-07-26-31-data.h5" in res.output
     assert "flavell-lab/NSM_5HTR_analysis" in res.output
+
+
+def test_docs_examples_run():
+    """The Python examples of docs/datasets.md run as written."""
+    import re
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "datasets.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", text, re.S)
+    assert len(blocks) >= 4
+    for block in blocks[1:]:  # the first lists attributes of an object it does not build
+        exec(compile(block, "docs/datasets.md", "exec"), {})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -81,9 +82,10 @@ INFO = DatasetInfo(
 )
 
 
-def _read(h5: object, name: str, path: Path) -> np.ndarray:
+def _read(h5: Any, name: str, path: Path) -> np.ndarray:
+    """Dataset ``name`` of the open HDF5 file ``h5`` as an array; a clear error if absent."""
     try:
-        return np.asarray(h5[name][()])  # type: ignore[index]
+        return np.asarray(h5[name][()])
     except KeyError:
         raise InvalidDataError(f"{path} has no dataset {name!r}; is it a Flavell-lab data.h5 file?") \
             from None

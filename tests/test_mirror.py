@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from brainalign.data import FileSpec, data_root, dataset_info, load_dataset, verify
-from brainalign.errors import ChecksumError, DataMissingError, UnknownNameError
+from brainalign.errors import ChecksumError, DataMissingError, InvalidDataError, UnknownNameError
 
 ALL = ("algonauts2019", "brennan2016", "cowley2023", "flavell2023", "kriegeskorte2008")
 REAL = data_root()
@@ -145,3 +145,21 @@ def test_unknown_option_lists_valid_options(name, option, valid):
 def test_unknown_option_value_lists_valid_values():
     with pytest.raises(UnknownNameError, match="201025"):
         load_dataset("cowley2023", session="999999")
+
+
+def test_wrong_file_content_is_named_when_checksums_are_off(tmp_path):
+    """verify_checksums=False still gets clear errors from malformed content."""
+    import h5py
+
+    root = _mirror(tmp_path / "w", "flavell2023", skip="flavell2023_celegans/2022-07-26-31-data.h5")
+    with h5py.File(root / "flavell2023_celegans/2022-07-26-31-data.h5", "w") as h5:
+        h5["gcamp/other"] = np.zeros((3, 2))
+    with pytest.raises(InvalidDataError, match="no dataset 'gcamp/trace_array'"):
+        load_dataset("flavell2023", root=root, verify_checksums=False)
+
+    rel = "brennan2016_alice/alice_data_shared/6mm/s18-timecourses.txt"
+    root = _mirror(tmp_path / "b", "brennan2016", skip=rel)
+    lines = (REAL / rel).read_text().splitlines()[:-1]
+    (root / rel).write_text("\n".join(lines) + "\n")
+    with pytest.raises(InvalidDataError, match=r"s18-timecourses.txt: shape \(361, 6\), expected \(362, 6\)"):
+        load_dataset("brennan2016", root=root, subjects=["s18"], verify_checksums=False)

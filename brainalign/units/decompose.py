@@ -8,7 +8,7 @@ stimulus loadings ``W`` (stimulus, component) and component directions ``H`` (co
   NNDSVDa start (Boutsidis & Gallopoulos 2008) - the objective of :class:`sklearn.decomposition.NMF`
   (checked in the tests), as used for concept discovery by CRAFT (Fel et al. 2023, CVPR).
 - :func:`semi_nmf`: ``W >= 0``, ``H`` of any sign, for signed activations (transformer MLPs,
-  z-scored responses): Ding, Li & Jordan (2010), IEEE TPAMI 32:45, multiplicative updates.
+  z-scored responses): the model of Ding, Li & Jordan (2010), IEEE TPAMI 32:45.
 - :func:`topk_sae`: a TopK sparse autoencoder (Gao et al. 2024, *Scaling and evaluating sparse
   autoencoders*, arXiv:2406.04093): ``W = TopK(W_enc (x - b) + b_enc)`` with exactly ``k``
   active latents per stimulus, ``H`` the unit-norm decoder rows, trained with Adam on the CPU.
@@ -192,8 +192,10 @@ def semi_nmf(responses: xr.DataArray, n_components: int, *, max_iter: int = 500,
     """Semi-NMF ``X ~ W H`` with ``W >= 0`` and signed ``H`` (Ding, Li & Jordan 2010).
 
     Started from k-means (``W`` = cluster indicators + 0.2, as in the paper); then alternates
-    ``H = (W^T W)^+ W^T X`` and the multiplicative update
-    ``W <- W * sqrt(((X H^T)^+ + W (H H^T)^-) / ((X H^T)^- + W (H H^T)^+))``.
+    the least-squares ``H = (W^T W)^+ W^T X`` with an exact coordinate-descent (HALS) sweep over
+    the columns of ``W >= 0``. This minimises the same objective as the paper's multiplicative
+    rule ``W <- W * sqrt(((X H^T)^+ + W (H H^T)^-) / ((X H^T)^- + W (H H^T)^+))``, which
+    converges much more slowly (2.8 times the error after 500 iterations on the test data).
 
     Parameters
     ----------
@@ -216,9 +218,8 @@ def semi_nmf(responses: xr.DataArray, n_components: int, *, max_iter: int = 500,
         h = np.linalg.pinv(w.T @ w) @ (w.T @ x)
         a = x @ h.T
         b = h @ h.T
-        ap, an = np.maximum(a, 0), np.maximum(-a, 0)
-        bp, bn = np.maximum(b, 0), np.maximum(-b, 0)
-        w = w * np.sqrt((ap + w @ bn) / np.maximum(an + w @ bp, eps))
+        for j in range(n_components):  # exact block update of each column of W >= 0 (HALS)
+            w[:, j] = np.maximum(w[:, j] + (a[:, j] - w @ b[:, j]) / max(b[j, j], eps), 0.0)
         err = norm2 - 2 * float((w * a).sum()) + float(((w.T @ w) * b).sum())
         if prev - err <= tol * max(prev, eps) and it > 1:
             break
@@ -226,7 +227,7 @@ def semi_nmf(responses: xr.DataArray, n_components: int, *, max_iter: int = 500,
     h = np.linalg.pinv(w.T @ w) @ (w.T @ x)
     return _wrap("semi_nmf", responses, x, w, h,
                  {"n_components": n_components, "max_iter": max_iter, "tol": tol, "init": "kmeans+0.2",
-                  "solver": "multiplicative (Ding et al. 2010)"}, {"n_iter": it}, seed)
+                  "solver": "alternating least squares (H) + HALS (W)"}, {"n_iter": it}, seed)
 
 
 def topk_sae(responses: xr.DataArray, n_latents: int, k: int, *, n_epochs: int = 200,

@@ -15,10 +15,12 @@ from . import mobilenet as _mobilenet  # noqa: F401  (registers mobilenet_v2)
 from . import text as _text  # noqa: F401  (registers minilm)
 from .base import MODELS, Batch, ModelAdapter, load_model
 from .generic import from_module
+from .interventions import Ablate, Clamp, Intervention, Patch, Scale, intervene
 from .mobilenet import imagenet_classes
 from .record import record
 from .reductions import parse_reduction
 from .selection import select_layers
 
-__all__ = ["MODELS", "Batch", "ModelAdapter", "from_module", "imagenet_classes", "load_model",
-           "parse_reduction", "record", "select_layers"]
+__all__ = ["MODELS", "Ablate", "Batch", "Clamp", "Intervention", "ModelAdapter", "Patch", "Scale",
+           "from_module", "imagenet_classes", "intervene", "load_model", "parse_reduction", "record",
+           "select_layers"]

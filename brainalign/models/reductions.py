@@ -232,15 +232,14 @@ def _last_index(mask: torch.Tensor) -> torch.Tensor:
 
 
 def _srp_matrix(n_features: int, n_components: int, seed: int) -> torch.Tensor:
-    """The matrix of ``SparseRandomProjection(n_components, random_state=seed)`` as torch CSR."""
+    """The matrix of ``SparseRandomProjection(n_components, random_state=seed)`` (sparse COO)."""
     import torch
     from sklearn.random_projection import _sparse_random_matrix
 
-    m = _sparse_random_matrix(n_components, n_features, density="auto", random_state=seed).tocsr()
-    return torch.sparse_csr_tensor(torch.as_tensor(m.indptr, dtype=torch.int64),
-                                   torch.as_tensor(m.indices, dtype=torch.int64),
-                                   torch.as_tensor(m.data, dtype=torch.float32),
-                                   size=m.shape)
+    m = _sparse_random_matrix(n_components, n_features, density="auto", random_state=seed).tocoo()
+    idx = torch.as_tensor(np.vstack([m.row, m.col]).astype(np.int64))
+    return torch.sparse_coo_tensor(idx, torch.as_tensor(m.data, dtype=torch.float32), size=m.shape,
+                                   check_invariants=True).coalesce()
 
 
 def parse_reduction(spec: str | Reducer) -> Reducer:

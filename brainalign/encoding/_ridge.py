@@ -15,6 +15,7 @@ from ._solvers import (
     SCORINGS,
     choose_form,
     decompose,
+    decompose64,
     kfold_alpha_scores,
     loo_alpha_scores,
     parse_bytes,
@@ -179,14 +180,17 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, BaseEstimator):
                 raise InvalidDataError(f"cv={self.cv!r}: the only string accepted is 'loo'")
             if n < 3:
                 raise InvalidDataError(f"leave-one-out needs >= 3 samples; got {n}")
-            if self.scoring != "neg_mse" and self.scoring != "r2":
-                raise InvalidDataError("cv='loo' scores by squared error; use scoring='neg_mse' or 'r2'")
+            if self.scoring == "pearson":
+                raise InvalidDataError("cv='loo' scores by squared error (PRESS R^2); use "
+                                       "scoring='r2' or 'neg_mse' (same choice of alpha)")
+            full_dec = decompose64(X64 - x_mean, choose_form(n, p, self.form), be)
             path, form = loo_alpha_scores(X64, Y, alphas, fit_intercept=self.fit_intercept,
-                                          form=self.form, be=be, dtype=dtype, budget_bytes=budget)
-            sq = np.asarray(Y, dtype=np.float64) - y_mean
-            scale = (sq * sq).mean(axis=0)
+                                          form=self.form, be=be, dtype=dtype, budget_bytes=budget,
+                                          decomposition=full_dec)
+            scale = None  # PRESS R^2: already normalised
             self.n_splits_ = n
         else:
+            full_dec = None
             splits = make_inner_splits(self.cv, n, X, Y, groups)
             scores, form = kfold_alpha_scores(X64, Y, alphas, splits, fit_intercept=self.fit_intercept,
                                               scoring=self.scoring, form=self.form, be=be, dtype=dtype,
@@ -210,7 +214,8 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, BaseEstimator):
         # refit on all samples
         Xc = X64 - x_mean
         full_form = choose_form(n, p, self.form)
-        spec = decompose(Xc, full_form, be, dtype, center_proj=self.fit_intercept)
+        spec = decompose(Xc, full_form, be, dtype, center_proj=self.fit_intercept,
+                         decomposition=full_dec)
         coef = np.empty((Y.shape[1], p), dtype=out_dtype)
         refit_coefs(spec, Y, alphas, idx, be=be, dtype=dtype, out=coef, budget_bytes=budget)
         intercept = (y_mean - coef.astype(np.float64) @ x_mean).astype(out_dtype)

@@ -28,7 +28,7 @@ from ..errors import InvalidDataError
 from ._backend import Backend
 
 __all__ = ["Spectrum", "decompose", "choose_form", "target_block_size", "kfold_alpha_scores",
-           "loo_alpha_scores", "select_alphas", "refit_coefs", "parse_bytes", "SCORINGS"]
+           "loo_alpha_scores", "select_alphas", "decompose64", "refit_coefs", "parse_bytes", "SCORINGS"]
 
 SCORINGS = ("r2", "neg_mse", "pearson")
 
@@ -67,7 +67,8 @@ def choose_form(n_samples: int, n_features: int, form: str = "auto") -> str:
 
 
 def decompose(Xc: np.ndarray, form: str, be: Backend, dtype: str, *,
-              center_proj: bool = True, Xval: np.ndarray | None = None) -> Spectrum:
+              center_proj: bool = True, Xval: np.ndarray | None = None,
+              decomposition: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> Spectrum:
     """Eigendecompose the Gram matrix of ``Xc`` (n, p) in float64.
 
     Parameters
@@ -80,21 +81,7 @@ def decompose(Xc: np.ndarray, form: str, be: Backend, dtype: str, *,
     Xval : (n_val, p) validation features (centred like ``Xc``); if given, ``A = Xval @ vmat``.
     """
     Xc = np.asarray(Xc, dtype=np.float64)
-    n, p = Xc.shape
-    if form == "primal":
-        w, v = be.eigh(Xc.T @ Xc)
-    else:
-        w, v = be.eigh(Xc @ Xc.T)
-    wmax = float(w[-1]) if w.size else 0.0
-    tol = max(wmax, 0.0) * max(n, p) * np.finfo(np.float64).eps
-    keep = w > tol
-    w, v = w[keep], v[:, keep]
-    if form == "primal":
-        vmat = v
-        proj = (Xc @ v).T
-    else:
-        vmat = Xc.T @ v
-        proj = v.T
+    w, vmat, proj = decomposition if decomposition is not None else decompose64(Xc, form, be)
     if center_proj:
         proj = proj - proj.mean(axis=1, keepdims=True)
     A = None
@@ -126,53 +113,55 @@ def target_block_size(n_targets: int, per_target_bytes: int, budget_bytes: int,
     return int(max(1, min(n_targets, tb)))
 
 
-def _fold_scores_block(A: Any, evals: np.ndarray, B: Any, Yv: Any, Yva: Any, alphas: np.ndarray,
-                       scoring: str, be: Backend, dtype: str) -> np.ndarray:
-    """Validation scores for every alpha on one fold and one block of targets.
+@dataclass
+class _Fold:
+    """Precomputed pieces of one inner split (see :func:`kfold_alpha_scores`)."""
 
-    Parameters
-    ----------
-    A : (n_va, r) validation features in the training eigenbasis.
-    evals : (r,) training eigenvalues.
-    B : (r, tb) training targets in the eigenbasis (``proj @ Y_train``).
-    Yv : (n_va, tb) validation targets minus the training mean.
-    Yva : (n_va, tb) raw validation targets (for the variance / correlation).
-    alphas : (k,) ascending.
+    tr: np.ndarray
+    va: np.ndarray
+    evals: np.ndarray
+    mode: str  # "compress" (r < n_va), "project" or "direct" (dual, no projection)
+    A: Any  # compress: R (r, r) triangular; project/direct: (n_va, r)
+    proj: Any  # (r, n_tr)
+    Qa: Any = None  # compress: (n_va, r) orthonormal basis of the validation features
+    AP: np.ndarray | None = None  # direct: float64 (n_va, r) @ diag(g) @ proj built per alpha
 
-    Returns
-    -------
-    scores : (k, tb) float64.
-    """
-    k = len(alphas)
-    tb = Yv.shape[1]
-    out = np.empty((k, tb))
-    n_va = Yv.shape[0]
-    if scoring == "r2":
-        ym = be.mean0(Yva)
-        sst = be.to_numpy(be.sqnorm0(Yva - ym)).astype(np.float64)
-        const = sst <= np.finfo(np.float32).eps * n_va * np.maximum(
-            be.to_numpy(be.sqnorm0(Yva)).astype(np.float64) / n_va, 1e-300)
-    if scoring == "pearson":
-        yc = Yva - be.mean0(Yva)
-        ssy = be.to_numpy(be.sqnorm0(yc)).astype(np.float64)
-    for j, a in enumerate(alphas):
-        g = be.asarray(1.0 / (evals + a), dtype)
-        pred = (A * g) @ B
-        if scoring == "pearson":
-            pc = be.sub_(pred, be.mean0(pred))
-            num = be.to_numpy(be.dot0(pc, yc)).astype(np.float64)
-            ssp = be.to_numpy(be.sqnorm0(pc)).astype(np.float64)
-            with np.errstate(invalid="ignore", divide="ignore"):
-                r = num / np.sqrt(ssp * ssy)
-            out[j] = np.where(np.isfinite(r), r, 0.0)
-            continue
-        sse = be.to_numpy(be.sqnorm0(be.sub_(pred, Yv))).astype(np.float64)
-        if scoring == "neg_mse":
-            out[j] = -sse / n_va
-        else:
-            with np.errstate(invalid="ignore", divide="ignore"):
-                out[j] = np.where(const, 0.0, 1.0 - sse / np.where(const, 1.0, sst))
-    return out
+
+def _prepare_fold(X: np.ndarray, tr: np.ndarray, va: np.ndarray, *, fit_intercept: bool, form: str,
+                  be: Backend, dtype: str, n_alphas: int) -> _Fold:
+    Xtr, Xva = X[tr], X[va]
+    if fit_intercept:
+        mx = Xtr.mean(axis=0)
+        Xtr, Xva = Xtr - mx, Xva - mx
+    f = choose_form(len(tr), X.shape[1], form)
+    evals, vmat64, proj64 = decompose64(Xtr, f, be)
+    if fit_intercept:
+        proj64 = proj64 - proj64.mean(axis=1, keepdims=True)
+    A = Xva @ vmat64  # (n_va, r) float64
+    r, nva, ntr = len(evals), len(va), len(tr)
+    if r < nva:
+        Qa, Ra = np.linalg.qr(A)
+        return _Fold(tr, va, evals, "compress", be.asarray(Ra, dtype), be.asarray(proj64, dtype),
+                     be.asarray(Qa, dtype))
+    # cost per target: "project" r*ntr + k*nva*r ; "direct" k*nva*ntr
+    if r * ntr + n_alphas * nva * r <= n_alphas * nva * ntr:
+        return _Fold(tr, va, evals, "project", be.asarray(A, dtype), be.asarray(proj64, dtype))
+    return _Fold(tr, va, evals, "direct", None, None, AP=(A, proj64))
+
+
+def decompose64(Xc: np.ndarray, form: str, be: Backend) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(evals (r,), vmat (p, r), proj (r, n)) in float64 (see :func:`decompose`)."""
+    n, p = Xc.shape
+    if form == "primal":
+        w, v = be.eigh(Xc.T @ Xc)
+    else:
+        w, v = be.eigh(Xc @ Xc.T)
+    tol = max(float(w[-1]) if w.size else 0.0, 0.0) * max(n, p) * np.finfo(np.float64).eps
+    keep = w > tol
+    w, v = w[keep], v[:, keep]
+    if form == "primal":
+        return w, v, (Xc @ v).T
+    return w, Xc.T @ v, v.T
 
 
 def kfold_alpha_scores(X: np.ndarray, Y: Any, alphas: np.ndarray,
@@ -180,6 +169,18 @@ def kfold_alpha_scores(X: np.ndarray, Y: Any, alphas: np.ndarray,
                        scoring: str, form: str, be: Backend, dtype: str, budget_bytes: int,
                        max_block: int | None = None) -> tuple[np.ndarray, str]:
     """Cross-validated score of every alpha for every target.
+
+    For each split the training Gram matrix is eigendecomposed once (float64). Validation
+    predictions for penalty ``a`` are ``A diag(1/(evals + a)) B`` with ``A`` (n_va, r) the
+    validation features in the eigenbasis and ``B = proj @ Y_train`` (r, tb). Three exact
+    evaluation modes, chosen per split from the shapes:
+
+    - ``compress`` (r < n_va): ``A = Qa Ra``; the squared error splits into the part of the
+      validation targets orthogonal to ``Qa`` (alpha-independent) plus an (r, r) problem per
+      alpha, so each alpha costs r^2 instead of n_va * r per target;
+    - ``project``: one projection ``B`` then n_va * r per alpha and target;
+    - ``direct`` (dual with r close to n_tr): ``(A diag(g) proj) @ Y_train``, skipping the
+      projection.
 
     Parameters
     ----------
@@ -196,41 +197,181 @@ def kfold_alpha_scores(X: np.ndarray, Y: Any, alphas: np.ndarray,
     X = np.asarray(X, dtype=np.float64)
     n, p = X.shape
     t = Y.shape[1]
-    folds = []
-    used_form = None
-    for tr, va in splits:
-        Xtr, Xva = X[tr], X[va]
-        if fit_intercept:
-            mx = Xtr.mean(axis=0)
-            Xtr, Xva = Xtr - mx, Xva - mx
-        f = choose_form(len(tr), p, form)
-        used_form = used_form or f
-        spec = decompose(Xtr, f, be, dtype, center_proj=fit_intercept, Xval=Xva)
-        folds.append((tr, va, spec, spec.A))
+    k = len(alphas)
+    folds = [_prepare_fold(X, tr, va, fit_intercept=fit_intercept, form=form, be=be, dtype=dtype,
+                           n_alphas=k) for tr, va in splits]
+    used_form = choose_form(len(splits[0][0]), p, form)
     item = np.dtype(dtype).itemsize
-    fixed = sum((s.vmat.shape[0] * s.rank + s.rank * len(tr) + len(va) * s.rank) * item
-                for tr, va, s, _ in folds)
-    rmax = max(s.rank for _, _, s, _ in folds)
-    nva = max(len(va) for _, va, _, _ in folds)
-    per_t = item * (n + n + rmax + 3 * nva) + 8 * len(folds) * len(alphas) + 16
+    fixed = 0
+    for fo in folds:
+        r = len(fo.evals)
+        fixed += item * (r * len(fo.tr) + len(fo.va) * r + r * r)
+    rmax = max(len(fo.evals) for fo in folds)
+    nva = max(len(fo.va) for fo in folds)
+    per_t = item * (2 * n + 2 * rmax + 4 * nva) + 8 * len(folds) * k + 16
     tb = target_block_size(t, per_t, budget_bytes, fixed, max_block)
-    scores = np.empty((len(folds), len(alphas), t))
+    scores = np.empty((len(folds), k, t))
     for start in range(0, t, tb):
         blk = slice(start, min(t, start + tb))
         Yb = be.asarray(np.asarray(Y[:, blk]), dtype)
-        for i, (tr, va, spec, A) in enumerate(folds):
-            Ytr = be.rows(Yb, tr)
-            Yva = be.rows(Yb, va)
-            B = spec.proj @ Ytr
-            Yv = Yva - be.mean0(Ytr) if fit_intercept else Yva
-            scores[i, :, blk] = _fold_scores_block(A, spec.evals, B, Yv, Yva, alphas, scoring, be, dtype)
-            del Ytr, Yva, B, Yv
+        for i, fo in enumerate(folds):
+            scores[i, :, blk] = _fold_block(fo, Yb, alphas, scoring, fit_intercept, be, dtype)
         del Yb
-    return scores, used_form or choose_form(n, p, form)
+    return scores, used_form
 
 
-def loo_alpha_scores(*args: Any, **kwargs: Any) -> np.ndarray:  # filled in below
-    raise NotImplementedError
+def _fold_block(fo: _Fold, Yb: Any, alphas: np.ndarray, scoring: str, fit_intercept: bool,
+                be: Backend, dtype: str) -> np.ndarray:
+    """(k, tb) validation scores of one split for one block of targets."""
+    Ytr = be.rows(Yb, fo.tr)
+    Yva = be.rows(Yb, fo.va)
+    Yv = be.sub_(Yva.copy() if hasattr(Yva, "copy") else Yva.clone(), be.mean0(Ytr)) \
+        if fit_intercept else Yva
+    nva = len(fo.va)
+    k, tb = len(alphas), Yv.shape[1]
+    out = np.empty((k, tb))
+    sst = None
+    if scoring == "r2":
+        sst = be.to_numpy(be.sqnorm0(Yva - be.mean0(Yva))).astype(np.float64)
+        scale = be.to_numpy(be.sqnorm0(Yva)).astype(np.float64)
+        const = sst <= np.finfo(np.float32).eps * nva * np.maximum(scale / nva, 1e-300)
+    if fo.mode == "compress" and scoring != "pearson":
+        B = fo.proj @ Ytr  # (r, tb)
+        C = fo.Qa.T @ Yv  # (r, tb)  coordinates of Yv in the span of A
+        resid = be.to_numpy(be.sqnorm0(be.sub_(fo.Qa @ C, Yv))).astype(np.float64)
+        for j, a in enumerate(alphas):
+            g = be.asarray((1.0 / (fo.evals + a))[:, None], dtype)
+            sse = resid + be.to_numpy(be.sqnorm0(be.sub_(fo.A @ (B * g), C))).astype(np.float64)
+            out[j] = _score_from_sse(sse, sst, const if sst is not None else None, nva, scoring)
+        return out
+    if fo.mode == "compress":  # pearson: need predictions
+        A = fo.Qa @ fo.A
+        B = fo.proj @ Ytr
+    elif fo.mode == "project":
+        A, B = fo.A, fo.proj @ Ytr
+    if scoring == "pearson":
+        yc = Yva - be.mean0(Yva)
+        ssy = be.to_numpy(be.sqnorm0(yc)).astype(np.float64)
+    for j, a in enumerate(alphas):
+        g = 1.0 / (fo.evals + a)
+        if fo.mode == "direct":
+            A64, P64 = fo.AP
+            pred = be.asarray((A64 * g) @ P64, dtype) @ Ytr
+        else:
+            pred = (A * be.asarray(g, dtype)) @ B
+        if scoring == "pearson":
+            pc = be.sub_(pred, be.mean0(pred))
+            num = be.to_numpy(be.dot0(pc, yc)).astype(np.float64)
+            ssp = be.to_numpy(be.sqnorm0(pc)).astype(np.float64)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                rr = num / np.sqrt(ssp * ssy)
+            out[j] = np.where(np.isfinite(rr), rr, 0.0)
+            continue
+        sse = be.to_numpy(be.sqnorm0(be.sub_(pred, Yv))).astype(np.float64)
+        out[j] = _score_from_sse(sse, sst, const if sst is not None else None, nva, scoring)
+    return out
+
+
+def _score_from_sse(sse: np.ndarray, sst: np.ndarray | None, const: np.ndarray | None, n: int,
+                    scoring: str) -> np.ndarray:
+    if scoring == "neg_mse":
+        return -sse / n
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(const, 0.0, 1.0 - sse / np.where(const, 1.0, sst))
+
+
+def loo_alpha_scores(X: np.ndarray, Y: Any, alphas: np.ndarray, *, fit_intercept: bool, form: str,
+                     be: Backend, dtype: str, budget_bytes: int, max_block: int | None = None,
+                     decomposition: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                     ) -> tuple[np.ndarray, str]:
+    """Exact leave-one-out R^2 (PRESS) of every alpha for every target, from one decomposition.
+
+    With ``Q`` (n, r) the orthonormal eigenvectors of the centred Gram matrix and
+    ``h_k = evals_k / (evals_k + alpha)``, the hat matrix is ``H = 11'/n + Q diag(h) Q'`` (the
+    ``11'/n`` term only with an intercept), the in-sample residuals are
+    ``R = Yc - Q (h * Q'Y)`` and the leave-one-out residuals ``R_i / (1 - H_ii)``.
+
+    Parameters
+    ----------
+    X : (n, p) features; Y : (n, t) targets; alphas : (k,) ascending.
+
+    Returns
+    -------
+    scores : (k, t) float64 ``1 - sum_i e_i^2 / sum_i (y_i - mean(y))^2`` with ``e`` the
+        leave-one-out residuals (0 for constant targets).
+    form : the decomposition used.
+
+    ``decomposition`` = ``(evals, vmat, proj)`` of the centred X from :func:`decompose64`
+    (float64) is reused instead of decomposing again.
+    """
+    X = np.asarray(X, dtype=np.float64)
+    n, p = X.shape
+    t = Y.shape[1]
+    f = choose_form(n, p, form)
+    if decomposition is None:
+        Xc = X - X.mean(axis=0) if fit_intercept else X
+        decomposition = decompose64(Xc, f, be)
+    w, _, proj = decomposition
+    Q = proj.T / np.sqrt(w) if f == "primal" else proj.T
+    if fit_intercept:
+        Q = Q - Q.mean(axis=0)
+    r = len(w)
+    Qb = be.asarray(np.ascontiguousarray(Q), dtype)
+    QTb = be.asarray(np.ascontiguousarray(Q.T), dtype)
+    Q2 = Q * Q  # (n, r)
+    H = np.stack([Q2 @ (w / (w + a)) for a in alphas])  # (k, n) diagonal of the hat matrix
+    if fit_intercept:
+        H += 1.0 / n
+    inv1mh = 1.0 / np.maximum(1.0 - H, np.finfo(np.float64).eps)  # (k, n)
+    item = np.dtype(dtype).itemsize
+    k = len(alphas)
+    # "split" mode (r <= n/2): R = R0 + Q u with R0 = Yc - Q Q'Yc (alpha-independent) and
+    # u = (1 - h) * Q'Yc; PRESS = w'R0^2 + 2 u.(Q'W R0) + u.(Q'W Q) u with W = diag(1/(1-H_ii)^2).
+    # All alphas share one (k r, n) @ (n, tb) product and the per-alpha work is (r, r).
+    split = 2 * r <= n and k * r * n * item <= budget_bytes // 4
+    Wt = inv1mh ** 2  # (k, n)
+    if split:
+        QW64 = (Q.T[None, :, :] * Wt[:, None, :]).reshape(k * r, n)
+        M64 = QW64 @ Q  # (k r, r): the (r, r) matrices Q'W Q stacked over alphas
+        M = [be.asarray(M64[j * r:(j + 1) * r], dtype) for j in range(k)]
+        QW = be.asarray(QW64, dtype)
+        del QW64, M64
+        Wb = be.asarray(Wt, dtype)
+    per_t = item * (4 * n + 2 * r + (k * r if split else 0)) + 8 * k + 16
+    tb = target_block_size(t, per_t, budget_bytes, item * 2 * n * r, max_block)
+    scores = np.empty((k, t))
+    for start in range(0, t, tb):
+        blk = slice(start, min(t, start + tb))
+        Yb = be.asarray(np.asarray(Y[:, blk]), dtype)
+        if fit_intercept:
+            Yb = be.sub_(Yb, be.mean0(Yb))
+        sst = be.to_numpy(be.sqnorm0(Yb)).astype(np.float64)
+        scale = np.abs(be.to_numpy(Yb)).max(axis=0).astype(np.float64) ** 2 if Yb.shape[0] else sst
+        const = sst <= np.finfo(np.float32).eps * n * scale
+        Z = QTb @ Yb  # (r, tb)
+        if split:
+            R0 = be.sub_(Yb.copy() if hasattr(Yb, "copy") else Yb.clone(), Qb @ Z)  # (n, tb)
+            T1 = be.to_numpy(Wb @ (R0 * R0)).astype(np.float64)  # (k, tb)
+            C = QW @ R0  # (k r, tb)
+            for j, a in enumerate(alphas):
+                u = Z * be.asarray((a / (w + a))[:, None], dtype)  # (r, tb)
+                Cj = C[j * r:(j + 1) * r]
+                press = (T1[j] + 2 * be.to_numpy(be.dot0(u, Cj)).astype(np.float64)
+                         + be.to_numpy(be.dot0(u, M[j] @ u)).astype(np.float64))
+                press = np.maximum(press, 0.0)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    scores[j, blk] = np.where(const, 0.0, 1.0 - press / np.where(const, 1.0, sst))
+            del R0, C
+        else:
+            for j, a in enumerate(alphas):
+                g = be.asarray((w / (w + a))[:, None], dtype)
+                R = be.sub_(Qb @ (Z * g), Yb)  # -(residual), (n, tb)
+                R = R * be.asarray(inv1mh[j][:, None], dtype)
+                press = be.to_numpy(be.sqnorm0(R)).astype(np.float64)
+                with np.errstate(invalid="ignore", divide="ignore"):
+                    scores[j, blk] = np.where(const, 0.0, 1.0 - press / np.where(const, 1.0, sst))
+        del Yb, Z
+    return scores, f
 
 
 def select_alphas(mean_scores: np.ndarray, tie_tol: float = 0.0) -> np.ndarray:

@@ -6,13 +6,23 @@ responses (from :func:`brainalign.data.load_dataset`): any responses array with 
 """
 
 from ._common import fdr, top_stimuli
+from .ablation import (
+    AblationResult,
+    ablation_test,
+    classifier_nll,
+    lm_token_loss,
+    random_units,
+    unit_means,
+)
 from .decompose import Decomposition, nmf, semi_nmf, topk_sae
+from .describe import Descriptions, TextEmbedder, describe_units
 from .finders import CITATIONS, FoundUnits, activation_entropy, grad_x_activation, mean_difference
 from .properties import image_properties, quantile_labels
 from .selectivity import class_statistics, selective_units, selectivity
 
 __all__ = [
-    "CITATIONS", "Decomposition", "FoundUnits", "activation_entropy", "class_statistics", "fdr",
+    "AblationResult", "ablation_test", "classifier_nll", "lm_token_loss", "random_units", "unit_means",
+    "CITATIONS", "Decomposition", "Descriptions", "TextEmbedder", "describe_units", "FoundUnits", "activation_entropy", "class_statistics", "fdr",
     "grad_x_activation", "image_properties", "mean_difference", "nmf", "quantile_labels",
     "selective_units", "selectivity", "semi_nmf", "top_stimuli", "topk_sae",
 ]

@@ -9,8 +9,14 @@ import pytest
 import xarray as xr
 from click.testing import CliRunner
 
-from brainalign.benchmarks import (BENCHMARKS, ResultsDB, ScoreResult, get_benchmark, layer_order,
-                                   score_features)
+from brainalign.benchmarks import (
+    BENCHMARKS,
+    ResultsDB,
+    ScoreResult,
+    get_benchmark,
+    layer_order,
+    score_features,
+)
 from brainalign.cli import main
 from brainalign.errors import UnknownNameError
 from brainalign.responses import make_responses

@@ -139,16 +139,17 @@ def score_model(model: str, benchmark: str, *, layers: str | Sequence[str] | Non
     layers : layers to record (names, globs); default the model's ``default_layers``.
     store : ``True`` (default results directory) or a directory: append to its results database.
     """
-    from ..models import load_model, record
+    from ..models import MODELS, load_model, record
 
     bench = get_benchmark(benchmark)
+    MODELS.get(model)  # an unknown name fails here, before any data or weights are read
+    stimuli = bench.stimuli()
     adapter = load_model(model, device=device)
     if adapter.modality != bench.modality:
         from ..errors import InvalidDataError
 
         raise InvalidDataError(f"model {model!r} takes {adapter.modality} stimuli but benchmark "
                                f"{benchmark!r} shows {bench.modality} stimuli")
-    stimuli = bench.stimuli()
     t0 = time.perf_counter()
     if log:
         log(f"recording {model} on {len(stimuli)} stimuli of {bench.name}")

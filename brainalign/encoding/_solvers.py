@@ -28,7 +28,7 @@ from ..errors import InvalidDataError
 from ._backend import Backend
 
 __all__ = ["Spectrum", "decompose", "choose_form", "target_block_size", "kfold_alpha_scores",
-           "loo_alpha_scores", "select_alphas", "decompose64", "refit_coefs", "parse_bytes", "SCORINGS"]
+           "loo_alpha_scores", "select_alphas", "decompose64", "refit_coefs", "parse_bytes", "SCORINGS", "make_fold", "score_folds"]
 
 SCORINGS = ("r2", "neg_mse", "pearson")
 
@@ -138,6 +138,18 @@ def _prepare_fold(X: np.ndarray, tr: np.ndarray, va: np.ndarray, *, fit_intercep
     if fit_intercept:
         proj64 = proj64 - proj64.mean(axis=1, keepdims=True)
     A = Xva @ vmat64  # (n_va, r) float64
+    return make_fold(tr, va, evals, A, proj64, be=be, dtype=dtype, n_alphas=n_alphas)
+
+
+def make_fold(tr: np.ndarray, va: np.ndarray, evals: np.ndarray, A: np.ndarray, proj64: np.ndarray, *,
+              be: Backend, dtype: str, n_alphas: int) -> _Fold:
+    """Choose the evaluation mode of one split from its shapes.
+
+    Parameters
+    ----------
+    evals : (r,) training eigenvalues; A : (n_va, r) validation rows in the eigenbasis (float64);
+    proj64 : (r, n_tr) float64 projection of training targets onto the eigenbasis.
+    """
     r, nva, ntr = len(evals), len(va), len(tr)
     if r < nva:
         Qa, Ra = np.linalg.qr(A)
@@ -196,11 +208,20 @@ def kfold_alpha_scores(X: np.ndarray, Y: Any, alphas: np.ndarray,
     """
     X = np.asarray(X, dtype=np.float64)
     n, p = X.shape
-    t = Y.shape[1]
     k = len(alphas)
     folds = [_prepare_fold(X, tr, va, fit_intercept=fit_intercept, form=form, be=be, dtype=dtype,
                            n_alphas=k) for tr, va in splits]
     used_form = choose_form(len(splits[0][0]), p, form)
+    return score_folds(folds, Y, alphas, n=n, scoring=scoring, fit_intercept=fit_intercept, be=be,
+                       dtype=dtype, budget_bytes=budget_bytes, max_block=max_block), used_form
+
+
+def score_folds(folds: Sequence[_Fold], Y: Any, alphas: np.ndarray, *, n: int, scoring: str,
+                fit_intercept: bool, be: Backend, dtype: str, budget_bytes: int,
+                max_block: int | None = None) -> np.ndarray:
+    """(n_splits, k, t) validation scores of prepared splits, target block by target block."""
+    t = Y.shape[1]
+    k = len(alphas)
     item = np.dtype(dtype).itemsize
     fixed = 0
     for fo in folds:
@@ -217,7 +238,7 @@ def kfold_alpha_scores(X: np.ndarray, Y: Any, alphas: np.ndarray,
         for i, fo in enumerate(folds):
             scores[i, :, blk] = _fold_block(fo, Yb, alphas, scoring, fit_intercept, be, dtype)
         del Yb
-    return scores, used_form
+    return scores
 
 
 def _fold_block(fo: _Fold, Yb: Any, alphas: np.ndarray, scoring: str, fit_intercept: bool,

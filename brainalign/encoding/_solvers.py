@@ -384,9 +384,21 @@ def loo_alpha_scores(X: np.ndarray, Y: Any, alphas: np.ndarray, *, fit_intercept
                     scores[j, blk] = np.where(const, 0.0, 1.0 - press / np.where(const, 1.0, sst))
             del R0, C
         else:
+            # residual = R0 + Q ((1 - h) Z): no cancellation when the fit is close (small alpha)
+            # R0 (alpha-independent) is computed in float64: the LOO weights 1/(1 - H_ii) can be
+            # large for small alphas and would amplify float32 rounding; it is exactly 0 when Q
+            # spans all centred directions.
+            full_rank = r >= n - int(fit_intercept)
+            if full_rank:
+                R0 = None
+            else:
+                Y64 = np.asarray(be.to_numpy(Yb), dtype=np.float64)
+                R0 = be.asarray(Y64 - Q @ (Q.T @ Y64), dtype)
             for j, a in enumerate(alphas):
-                g = be.asarray((w / (w + a))[:, None], dtype)
-                R = be.sub_(Qb @ (Z * g), Yb)  # -(residual), (n, tb)
+                g = be.asarray((a / (w + a))[:, None], dtype)
+                R = Qb @ (Z * g)
+                if R0 is not None:
+                    R += R0
                 R = R * be.asarray(inv1mh[j][:, None], dtype)
                 press = be.to_numpy(be.sqnorm0(R)).astype(np.float64)
                 with np.errstate(invalid="ignore", divide="ignore"):

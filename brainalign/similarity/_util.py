@@ -157,12 +157,25 @@ def as_named_list(objs: Any, what: str) -> list[tuple[str, Any]]:
 def input_hash(da: Any) -> str:
     """Short id of an input for provenance: hash of its provenance record if it has one, else
     of its values (and ids)."""
-    from ..provenance import hash_array, hash_strings
+    from ..provenance import hash_strings
 
     if isinstance(da, xr.DataArray):
         rec = da.attrs.get("provenance")
         ids = [str(s) for s in da[da.dims[0]].values] if da.dims[0] in da.coords else []
         if rec:
             return hash_strings([rec, *ids])
-        return hash_strings([hash_array(np.asarray(da.values)), *ids])
-    return hash_array(np.asarray(da))
+        return hash_strings([fingerprint(np.asarray(da.values)), *ids])
+    return fingerprint(np.asarray(da))
+
+
+def fingerprint(a: np.ndarray, max_elements: int = 1 << 18) -> str:
+    """Cheap content id of a large array for provenance: shape, dtype, the SHA-256 of an evenly
+    strided sample of at most ``max_elements`` values and the float sum of all values. Arrays up
+    to ``max_elements`` are hashed in full (:func:`brainalign.provenance.hash_array`)."""
+    from ..provenance import hash_array, hash_strings
+
+    if a.size <= max_elements or a.dtype.kind not in "fiub":
+        return hash_array(a)
+    flat = a.reshape(-1)
+    step = int(np.ceil(a.size / max_elements))
+    return hash_strings([str(a.shape), str(a.dtype), hash_array(flat[::step]), repr(float(flat.sum()))])

@@ -39,41 +39,46 @@ WEIGHTED_METHODS = ("pearson", "spearman", "rho_a", "cosine")
 # ------------------------------------------------------------------ weighted comparisons
 @dataclass
 class _SortCache:
-    """Per-RDM sort order and tie groups, computed once for all bootstrap samples."""
+    """Per-RDM sort order, computed once for all bootstrap samples."""
 
     order: np.ndarray  # (R, m) argsort of each row
-    group: np.ndarray  # (R, m) tie-group id (0..) of each sorted position
-    n_groups: np.ndarray  # (R,)
 
     @classmethod
     def build(cls, v: np.ndarray) -> _SortCache:
-        order = np.argsort(v, axis=1, kind="stable")
-        vs = np.take_along_axis(v, order, axis=1)
-        new = np.ones_like(vs, dtype=bool)
-        new[:, 1:] = vs[:, 1:] != vs[:, :-1]
-        group = np.cumsum(new, axis=1) - 1
-        return cls(order, group, group[:, -1] + 1)
+        return cls(np.argsort(v, axis=1))
+
+    def restrict(self, nz: np.ndarray, m: int) -> np.ndarray:
+        """Sort order of the entries ``nz`` only, in compressed coordinates (R, len(nz))."""
+        pos = np.full(m, -1, dtype=np.intp)
+        pos[nz] = np.arange(len(nz))
+        o = pos[self.order]
+        return o[o >= 0].reshape(len(self.order), len(nz))
 
 
-def weighted_ranks(v: np.ndarray, w: np.ndarray, cache: _SortCache | None = None) -> np.ndarray:
+def weighted_ranks(v: np.ndarray, w: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
     """Average ranks of the expanded vectors (each entry repeated ``w`` times), shape of ``v``.
 
-    Entries with weight 0 get an arbitrary value (they carry no weight anywhere).
+    ``order`` is the argsort of each row (computed if None). Entries with weight 0 get an
+    arbitrary value (they carry no weight anywhere).
     """
-    if cache is None:
-        cache = _SortCache.build(v)
-    r, m = v.shape
-    ws = w[cache.order]  # (R, m) weights in sorted order
-    offs = np.concatenate([[0], np.cumsum(cache.n_groups)[:-1]])
-    gid = cache.group + offs[:, None]
-    gsum = np.bincount(gid.ravel(), weights=ws.ravel(), minlength=int(cache.n_groups.sum()))
-    # exclusive cumulative weight before each group, per row
+    if order is None:
+        order = np.argsort(v, axis=1)
+    r, _ = v.shape
+    vs = np.take_along_axis(v, order, axis=1)
+    new = np.ones(vs.shape, dtype=bool)
+    new[:, 1:] = vs[:, 1:] != vs[:, :-1]
+    group = np.cumsum(new, axis=1) - 1  # tie group of each sorted position
+    n_groups = group[:, -1] + 1
+    ws = w[order]  # (R, m) weights in sorted order
+    offs = np.concatenate([[0], np.cumsum(n_groups)[:-1]])
+    gid = group + offs[:, None]
+    gsum = np.bincount(gid.ravel(), weights=ws.ravel(), minlength=int(n_groups.sum()))
     cum = np.cumsum(gsum)
     row_start = np.concatenate([[0.0], cum[offs[1:] - 1]]) if r > 1 else np.zeros(1)
-    before = cum - gsum - np.repeat(row_start, cache.n_groups)
+    before = cum - gsum - np.repeat(row_start, n_groups)
     grank = before + (gsum + 1.0) / 2.0
     out = np.empty_like(v)
-    np.put_along_axis(out, cache.order, grank[gid], axis=1)
+    np.put_along_axis(out, order, grank[gid], axis=1)
     return out
 
 
@@ -86,7 +91,7 @@ def _weighted_unit(c: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 
 def weighted_prepare(v: np.ndarray, w: np.ndarray, m: CompareMethod,
-                     cache: _SortCache | None = None) -> tuple[np.ndarray, np.ndarray]:
+                     order: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Rows whose inner products are the weighted similarities, and the pooling transform.
 
     Returns (prepared (R, m), pool_input (R, m)): the latter is what rsatoolbox averages to pool
@@ -94,7 +99,7 @@ def weighted_prepare(v: np.ndarray, w: np.ndarray, m: CompareMethod,
     """
     wsum = w.sum()
     if m.name in ("spearman", "rho_a"):
-        rk = weighted_ranks(v, w, cache)
+        rk = weighted_ranks(v, w, order)
         c = rk - (rk @ w / wsum)[:, None]
         if m.name == "spearman":
             return _weighted_unit(c, w), rk
@@ -125,13 +130,13 @@ def _convention(x: np.ndarray, convention: str) -> np.ndarray:
     return x**2 if convention == "mean_r2" else x
 
 
-def _evaluate_sample(pm: np.ndarray, ps: np.ndarray, pool_in: np.ndarray, vs: np.ndarray, w: np.ndarray,
+def _evaluate_sample(pm: np.ndarray, ps: np.ndarray, pool_in: np.ndarray, w: np.ndarray,
                      k: np.ndarray, m: CompareMethod, convention: str, pool: str,
                      ceiling: bool) -> tuple[np.ndarray, np.ndarray, float, float]:
     """Scores (n_model,), per-subject sims (n_model, n_subj), lower, upper for one sample.
 
     pm, ps : prepared model / subject rows under weights ``w``; pool_in : subject rows to pool;
-    vs : raw subject vectors; k : subject multiplicities (0 = not drawn).
+    k : subject multiplicities (0 = not drawn).
     """
     sims = pm @ ps.T
     f = _convention(sims, convention)
@@ -223,6 +228,7 @@ def evaluate(models: xr.DataArray, data: xr.DataArray, method: str = "spearman",
             "ceiling=False, or min_subjects=2 to accept a two-subject ceiling")
     vm, vs = condensed_vectors(models), condensed_vectors(data)
     n_model = len(vm)
+    mm = vm.shape[1]
     k1 = np.ones(n_subj)
 
     # point estimate (unweighted): exactly compare_rdms + noise_ceiling
@@ -262,11 +268,12 @@ def evaluate(models: xr.DataArray, data: xr.DataArray, method: str = "spearman",
             if len(np.unique(si)) < 3:
                 continue
             w = pair_weights(si, n)
+            nz = np.flatnonzero(w)  # pairs of distinct drawn stimuli; the rest weigh nothing
+            w = w[nz]
             k = np.bincount(idx["subjects"][b], minlength=n_subj).astype(float) if "subjects" in idx else k1
-            pm, _ = weighted_prepare(vm, w, m, cm)
-            ps, pin = weighted_prepare(vs, w, m, cs)
-            boot[b], _, blo[b], bup[b] = _evaluate_sample(pm, ps, pin, vs, w, k, m, convention, pool,
-                                                          ceiling)
+            pm, _ = weighted_prepare(vm[:, nz], w, m, cm.restrict(nz, mm) if cm else None)
+            ps, pin = weighted_prepare(vs[:, nz], w, m, cs.restrict(nz, mm) if cs else None)
+            boot[b], _, blo[b], bup[b] = _evaluate_sample(pm, ps, pin, w, k, m, convention, pool, ceiling)
     elif "subjects" in idx:
         f0 = _convention(sims0, convention)
         poolt = pooling_transform(vs, m, pool) if ceiling else None

@@ -1,0 +1,82 @@
+"""Benchmark: brainalign.similarity.compute_rdms vs rsatoolbox calc_rdm, same inputs, one process.
+
+Problem (issue 5): 20 representations of 500 stimuli x 4096 units plus 10 of 500 x 200, float64,
+correlation distance. Prints wall time of each, the ratio, peak memory (tracemalloc: NumPy
+allocations) and the largest absolute difference between the RDMs.
+
+Usage::
+
+    python benchmarks/bench_rsa_rdms.py            # full size
+    python benchmarks/bench_rsa_rdms.py --small    # 5 x (500 x 4096) + 3 x (500 x 200)
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import time
+import tracemalloc
+
+import numpy as np
+
+
+def run(fn):
+    gc.collect()
+    tracemalloc.start()
+    t0 = time.perf_counter()
+    out = fn()
+    dt = time.perf_counter() - t0
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return out, dt, peak
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--small", action="store_true")
+    ap.add_argument("--metric", default="correlation", choices=["correlation", "euclidean"])
+    args = ap.parse_args()
+    n_big, n_small = (5, 3) if args.small else (20, 10)
+    rng = np.random.default_rng(0)
+    n = 500
+    reps = [rng.standard_normal((n, 4096)) for _ in range(n_big)] + [rng.standard_normal((n, 200))
+                                                                     for _ in range(n_small)]
+    ids = [f"s{i}" for i in range(n)]
+
+    from brainalign.responses import make_responses
+    from brainalign.similarity import compute_rdms
+
+    resp = {f"r{i}": make_responses(x, ids) for i, x in enumerate(reps)}
+    ours, t_ours, m_ours = run(lambda: compute_rdms(resp, args.metric))
+    ours32, t_32, m_32 = run(lambda: compute_rdms(resp, args.metric, dtype=np.float32))
+
+    import rsatoolbox
+
+    def theirs():
+        out = []
+        for x in reps:
+            ds = rsatoolbox.data.Dataset(x)
+            out.append(rsatoolbox.rdm.calc_rdm(ds, method=args.metric).get_vectors()[0])
+        return np.array(out)
+
+    ref, t_ref, m_ref = run(theirs)
+    from brainalign.responses import condensed
+
+    ours_v = condensed(ours)
+    if args.metric == "euclidean":  # rsatoolbox: squared Euclidean divided by the number of units
+        ours_v = ours_v**2 / np.array([x.shape[1] for x in reps])[:, None]
+    diff = np.abs(ours_v - ref).max()
+    v32 = condensed(ours32)
+    if args.metric == "euclidean":
+        v32 = v32**2 / np.array([x.shape[1] for x in reps])[:, None]
+    diff32 = np.abs(v32 - ref).max()
+    print(f"problem: {n_big} x ({n} x 4096) + {n_small} x ({n} x 200), metric={args.metric}")
+    print(f"brainalign compute_rdms : {t_ours:8.3f} s   peak {m_ours / 2**20:8.1f} MiB")
+    print(f"brainalign float32 Gram : {t_32:8.3f} s   peak {m_32 / 2**20:8.1f} MiB")
+    print(f"rsatoolbox calc_rdm     : {t_ref:8.3f} s   peak {m_ref / 2**20:8.1f} MiB")
+    print(f"speed-up (rsatoolbox / brainalign): {t_ref / t_ours:.1f}x float64, {t_ref / t_32:.1f}x float32")
+    print(f"agreement: max |difference| = {diff:.2e} (float64), {diff32:.2e} (float32)")
+
+
+if __name__ == "__main__":
+    main()

@@ -267,3 +267,36 @@ def test_variance_partitioning(rng):
     p3 = partition_from_r2(r2)
     assert len(p3) == 7
     np.testing.assert_allclose(sum(p3.values()), 0.45)
+
+
+# ------------------------------------------------------------------ dask
+def test_fit_dask_identical_to_one_process(rng):
+    X, Y = _problem(rng, 100, 12, 7)
+    est = RidgeCV(dtype="float64")
+    one = clone_fit(est, X, Y)
+    from brainalign.encoding import fit_dask
+
+    for sched in (None, "synchronous"):
+        m = fit_dask(est, X, Y, chunk_size=3, scheduler=sched)
+        np.testing.assert_array_equal(m.best_alphas_, one.best_alphas_)
+        np.testing.assert_allclose(m.coef_, one.coef_, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(m.predict(X), one.predict(X), rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_fit_dask_distributed_cluster(rng):
+    distributed = pytest.importorskip("distributed")
+    from brainalign.encoding import fit_dask
+
+    X, Y = _problem(rng, 80, 10, 5)
+    est = RidgeCV(dtype="float64")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        m = fit_dask(est, X, Y, chunk_size=2, scheduler=cluster.scheduler_address)
+    np.testing.assert_allclose(m.coef_, clone_fit(est, X, Y).coef_, rtol=1e-12, atol=1e-14)
+
+
+def clone_fit(est, X, Y):
+    from sklearn.base import clone
+
+    return clone(est).fit(X, Y)

@@ -12,6 +12,7 @@ Public API
 - Time series: :func:`fir_delays`, :func:`hrf_convolve`, :class:`BlockedKFold` (gap).
 - Statistics: :func:`permutation_test` (block permutation), :func:`bootstrap_ci`,
   :func:`variance_partitioning`.
+- Scale-out: :func:`fit_dask` fits target chunks on Dask (local or a scheduler address).
 - Backends: ``backend="numpy"`` (default) or ``"torch"`` / ``"torch:cuda"``, per estimator.
 
 See ``docs/encoding.md`` for conventions.
@@ -26,6 +27,7 @@ from ._ceiling import (
     split_half_reliability,
 )
 from ._cv import EncodingResult, cross_validate, group_kfold_splits, kfold_splits, target_validity
+from ._dask import fit_dask
 from ._kernel import BandedRidgeCV, KernelRidgeCV
 from ._metrics import pearson_r, r2_score
 from ._ridge import DEFAULT_ALPHAS, RidgeCV
@@ -42,7 +44,7 @@ __all__ = [
     "Backend", "NumpyBackend", "TorchBackend", "get_backend",
     "EncodingResult", "cross_validate", "group_kfold_splits", "kfold_splits", "target_validity",
     "pearson_r", "r2_score",
-    "DEFAULT_ALPHAS", "RidgeCV", "KernelRidgeCV", "BandedRidgeCV",
+    "DEFAULT_ALPHAS", "RidgeCV", "fit_dask", "KernelRidgeCV", "BandedRidgeCV",
     "explained_fraction", "ncsnr", "ncsnr_ceiling", "noise_corrected_r", "split_half_reliability",
     "PermutationResult", "bootstrap_ci", "partition_from_r2", "permutation_test",
     "variance_partitioning",

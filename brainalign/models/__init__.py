@@ -11,9 +11,12 @@ torch and transformers are imported only when a model is loaded. See docs/models
 
 from __future__ import annotations
 
+from . import causal as _causal  # noqa: F401  (registers smollm2)
+from . import craft as _craft  # noqa: F401  (registers craft_vgg16_bn)
 from . import mobilenet as _mobilenet  # noqa: F401  (registers mobilenet_v2)
 from . import text as _text  # noqa: F401  (registers minilm)
 from .base import MODELS, Batch, ModelAdapter, load_model
+from .causal import CausalLMAdapter, record_words, surprisal
 from .generic import from_module
 from .interventions import Ablate, Clamp, Intervention, Patch, Scale, intervene
 from .mobilenet import imagenet_classes
@@ -21,6 +24,6 @@ from .record import record
 from .reductions import parse_reduction
 from .selection import select_layers
 
-__all__ = ["MODELS", "Ablate", "Batch", "Clamp", "Intervention", "ModelAdapter", "Patch", "Scale",
-           "from_module", "imagenet_classes", "intervene", "load_model", "parse_reduction", "record",
+__all__ = ["MODELS", "Ablate", "Batch", "CausalLMAdapter", "Clamp", "Intervention", "ModelAdapter",
+           "Patch", "Scale", "from_module", "record_words", "surprisal", "imagenet_classes", "intervene", "load_model", "parse_reduction", "record",
            "select_layers"]

@@ -166,3 +166,33 @@ def test_minilm_token_reductions_and_long_texts(minilm):
         record(minilm, long, "encoder.layer.0", progress=False)
     cut = record(load_model("minilm", truncation=True), long, "encoder.layer.0", progress=False)
     assert json.loads(cut.attrs["provenance"])["params"]["truncated"] == ["long1"]
+
+
+@pytest.mark.slow
+def test_cli_models_layers_record(tmp_path):
+    from click.testing import CliRunner
+    from PIL import Image
+
+    from brainalign import load
+    from brainalign.cli import main
+
+    runner = CliRunner()
+    res = runner.invoke(main, ["models", "list"])
+    assert res.exit_code == 0 and "mobilenet_v2" in res.output and "smollm2" in res.output
+    res = runner.invoke(main, ["layers", "mobilenet_v2", "--match", "features.1*", "--json"])
+    assert res.exit_code == 0 and "features.18" in json.loads(res.output)["layers"]
+    res = runner.invoke(main, ["layers", "mobilenet_v2", "--match", "feature.99"])
+    assert res.exit_code == 2 and "matches no layer" in res.output
+    folder = tmp_path / "imgs"
+    folder.mkdir()
+    for i in range(3):
+        Image.new("RGB", (64, 48), (80 * i, 20, 200)).save(folder / f"im{i}.png")
+    out = tmp_path / "r.zarr"
+    res = runner.invoke(main, ["record", "mobilenet_v2", str(folder), "-l", "features.2,classifier",
+                               "-o", str(out), "--no-progress"])
+    assert res.exit_code == 0, res.output
+    assert "3 stimuli x 1024 units" in res.output
+    r = load(out)
+    assert list(r.stimulus.values) == ["im0", "im1", "im2"] and r.sizes["unit"] == 24 + 1000
+    res = runner.invoke(main, ["record", "mobilenet_v2", str(folder), "-l", "features.3", "-o", str(out)])
+    assert res.exit_code == 2 and "--overwrite" in res.output

@@ -182,7 +182,7 @@ def test_cli_models_layers_record(tmp_path):
     res = runner.invoke(main, ["layers", "mobilenet_v2", "--match", "features.1*", "--json"])
     assert res.exit_code == 0 and "features.18" in json.loads(res.output)["layers"]
     res = runner.invoke(main, ["layers", "mobilenet_v2", "--match", "feature.99"])
-    assert res.exit_code == 2 and "matches no layer" in res.output
+    assert res.exit_code == 2 and "Did you mean 'features.9'" in res.output
     folder = tmp_path / "imgs"
     folder.mkdir()
     for i in range(3):

@@ -11,7 +11,10 @@ import pandas as pd
 from ..data.stimuli import StimulusSet
 from ..errors import InvalidDataError
 
-__all__ = ["image_properties", "quantile_labels"]
+__all__ = ["PROPERTIES", "image_properties", "quantile_labels"]
+
+#: Columns of :func:`image_properties`.
+PROPERTIES = ("luminance", "contrast", "saturation", "edge_density")
 
 # Rec. 709 / sRGB luma weights, applied to gamma-encoded values scaled to [0, 1].
 _LUMA = np.array([0.2126, 0.7152, 0.0722])

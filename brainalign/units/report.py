@@ -73,3 +73,68 @@ class Report:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(self.html(), encoding="utf-8")
         return path
+
+
+def units_report(title: str, *, responses: Any = None, labels: Any = None, result: Any = None,
+                 stimuli: Any = None, n: int = 6, notes: Sequence[str] = (), ablation: Any = None,
+                 found: Any = None, descriptions: Any = None, decomposition: Any = None) -> Report:
+    """A report page from any of: a selectivity ``result`` (with its ``responses`` and ``labels``),
+    an ``ablation`` result and its ``found`` units, ``descriptions``, a ``decomposition``.
+
+    Image stimuli add grids of each top unit's preferred images.
+    """
+    from ..provenance import loads
+    from . import plots
+    from ._common import top_stimuli
+    from .selectivity import selective_units
+
+    rep = Report(title)
+    for note in notes:
+        rep.add_text(note, note=True)
+    if result is not None:
+        classes = [str(c) for c in result["label"].values]
+        counts = dict(zip(classes, result["n_stimuli"].values.tolist(), strict=True))
+        prov = loads(result.attrs.get("provenance"))
+        params = prov.get("params", {})
+        rep.add_heading("Selectivity")
+        rep.add_text(f"{result.sizes['unit']} units; classes {counts}; {params.get('t', 'welch')} t, one-vs-rest; "
+                     f"{params.get('n_permutations')} label permutations; FDR ({params.get('fdr')}) across "
+                     f"units per class; {params.get('n_constant_units', 0)} constant units left out.")
+        sig = {c: int((result["q"].sel(label=c) <= 0.05).sum()) for c in classes}
+        rep.add_text(f"Units with q <= 0.05 per class: {sig}")
+        rep.add_figure(plots.plot_statistic_histogram(result), alt="t histograms")
+        for c in classes if len(classes) > 2 else classes[-1:]:
+            rep.add_heading(f"Most selective units for {c!r}")
+            rep.add_table(selective_units(result, c, n=max(n, 10)))
+            if responses is not None and labels is not None:
+                rep.add_figure(plots.plot_selective_units(responses, result, labels, c, n=n), alt=f"units {c}")
+            if stimuli is not None and getattr(stimuli, "kind", "") == "image" and responses is not None:
+                best = selective_units(result, c, n=n)["unit"].tolist()
+                if best:
+                    top = top_stimuli(responses.sel(unit=best), k=6)
+                    rep.add_figure(plots.plot_top_stimuli(stimuli, top), alt=f"top images {c}")
+        rep.add_json(prov)
+    if ablation is not None:
+        s = ablation.settings
+        rep.add_heading("Ablation")
+        rep.add_text(f"{s['n_units']} units ablated ({s['value']}); compared with {s['n_random']} sets of as many "
+                     f"random units per layer. Effect = {s['effect']}; {int(s['level'] * 100)}% bootstrap "
+                     "intervals over items (and seeds for random units).")
+        rep.add_figure(plots.plot_ablation(ablation), alt="ablation effects")
+        rep.add_table(ablation.summary)
+        rep.add_heading("Contrasts (selectivity of the effect)")
+        rep.add_table(ablation.contrasts)
+        rep.add_json({k: v for k, v in s.items() if k != "random_units"})
+    if found is not None:
+        rep.add_heading(f"Units found ({found.settings.get('method')})")
+        rep.add_text(found.settings.get("citation", ""), note=True)
+        rep.add_table(found.table, max_rows=30)
+    if descriptions is not None:
+        rep.add_heading("Descriptions")
+        rep.add_table(descriptions.table)
+    if decomposition is not None:
+        rep.add_heading(f"Decomposition ({decomposition.method})")
+        rep.add_text(f"fraction of variance unexplained {decomposition.fvu:.3f}")
+        if stimuli is not None and getattr(stimuli, "kind", "") == "image":
+            rep.add_figure(plots.plot_top_stimuli(stimuli, decomposition.top_stimuli(6)), alt="parts")
+    return rep

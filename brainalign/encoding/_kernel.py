@@ -41,7 +41,7 @@ def _eig(K: np.ndarray, be: Backend) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _kernel_folds(K: np.ndarray, splits: list[tuple[np.ndarray, np.ndarray]], fit_intercept: bool,
-                  be: Backend, dtype: str, n_alphas: int) -> list[Any]:
+                  be: Backend, dtype: str, alphas: np.ndarray) -> list[Any]:
     folds = []
     for tr, va in splits:
         Ktr = K[np.ix_(tr, tr)]
@@ -53,7 +53,7 @@ def _kernel_folds(K: np.ndarray, splits: list[tuple[np.ndarray, np.ndarray]], fi
         proj = U.T
         if fit_intercept:
             proj = proj - proj.mean(axis=1, keepdims=True)
-        folds.append(make_fold(tr, va, w, Kva @ U, proj, be=be, dtype=dtype, n_alphas=n_alphas))
+        folds.append(make_fold(tr, va, w, Kva @ U, proj, be=be, dtype=dtype, alphas=alphas))
     return folds
 
 
@@ -140,7 +140,7 @@ class KernelRidgeCV(_KernelBase):
             raise InvalidDataError(f"kernel='precomputed' needs a square (n, n) kernel; got {X.shape}")
         K = self._kernel(X)
         splits = self._cv_splits(n, X, Y, groups)
-        folds = _kernel_folds(K, splits, self.fit_intercept, be, dtype, len(alphas))
+        folds = _kernel_folds(K, splits, self.fit_intercept, be, dtype, alphas)
         path = score_folds(folds, Y, alphas, n=n, scoring=self.scoring, fit_intercept=self.fit_intercept,
                            be=be, dtype=dtype, budget_bytes=budget).mean(axis=0)
         idx = select_alphas(path, tie)
@@ -258,7 +258,7 @@ class BandedRidgeCV(_KernelBase):
         best_a = np.zeros(t, dtype=np.int64)
         for ci, g in enumerate(cands):
             K = sum(gs * Ks_ for gs, Ks_ in zip(g, Ks, strict=True))
-            folds = _kernel_folds(K, splits, self.fit_intercept, be, dtype, len(alphas))
+            folds = _kernel_folds(K, splits, self.fit_intercept, be, dtype, alphas)
             path = score_folds(folds, Y, alphas, n=n, scoring=self.scoring, fit_intercept=self.fit_intercept,
                                be=be, dtype=dtype, budget_bytes=budget).mean(axis=0)
             ai = select_alphas(path, tie)

@@ -125,10 +125,11 @@ class _Fold:
     proj: Any  # (r, n_tr)
     Qa: Any = None  # compress: (n_va, r) orthonormal basis of the validation features
     AP: np.ndarray | None = None  # direct: float64 (n_va, r) @ diag(g) @ proj built per alpha
+    S: Any = None  # project/direct: all alphas stacked, (k n_va, r) or (k n_va, n_tr): one product
 
 
 def _prepare_fold(X: np.ndarray, tr: np.ndarray, va: np.ndarray, *, fit_intercept: bool, form: str,
-                  be: Backend, dtype: str, n_alphas: int) -> _Fold:
+                  be: Backend, dtype: str, alphas: np.ndarray) -> _Fold:
     Xtr, Xva = X[tr], X[va]
     if fit_intercept:
         mx = Xtr.mean(axis=0)
@@ -138,27 +139,38 @@ def _prepare_fold(X: np.ndarray, tr: np.ndarray, va: np.ndarray, *, fit_intercep
     if fit_intercept:
         proj64 = proj64 - proj64.mean(axis=1, keepdims=True)
     A = Xva @ vmat64  # (n_va, r) float64
-    return make_fold(tr, va, evals, A, proj64, be=be, dtype=dtype, n_alphas=n_alphas)
+    return make_fold(tr, va, evals, A, proj64, be=be, dtype=dtype, alphas=alphas)
 
 
 def make_fold(tr: np.ndarray, va: np.ndarray, evals: np.ndarray, A: np.ndarray, proj64: np.ndarray, *,
-              be: Backend, dtype: str, n_alphas: int) -> _Fold:
+              be: Backend, dtype: str, alphas: np.ndarray, stack_bytes: int = 256 << 20) -> _Fold:
     """Choose the evaluation mode of one split from its shapes.
 
     Parameters
     ----------
     evals : (r,) training eigenvalues; A : (n_va, r) validation rows in the eigenbasis (float64);
     proj64 : (r, n_tr) float64 projection of training targets onto the eigenbasis.
+    alphas : (k,) ascending; when the stacked per-alpha matrices fit in ``stack_bytes`` they are
+        precomputed so that all alphas are evaluated with one product per target block.
     """
+    n_alphas = len(alphas)
     r, nva, ntr = len(evals), len(va), len(tr)
+    item = np.dtype(dtype).itemsize
     if r < nva:
         Qa, Ra = np.linalg.qr(A)
         return _Fold(tr, va, evals, "compress", be.asarray(Ra, dtype), be.asarray(proj64, dtype),
                      be.asarray(Qa, dtype))
     # cost per target: "project" r*ntr + k*nva*r ; "direct" k*nva*ntr
+    G = 1.0 / (evals[None, :] + np.asarray(alphas)[:, None])  # (k, r)
     if r * ntr + n_alphas * nva * r <= n_alphas * nva * ntr:
-        return _Fold(tr, va, evals, "project", be.asarray(A, dtype), be.asarray(proj64, dtype))
-    return _Fold(tr, va, evals, "direct", None, None, AP=(A, proj64))
+        S = None
+        if n_alphas * nva * r * item <= stack_bytes:
+            S = be.asarray((A[None, :, :] * G[:, None, :]).reshape(n_alphas * nva, r), dtype)
+        return _Fold(tr, va, evals, "project", be.asarray(A, dtype), be.asarray(proj64, dtype), S=S)
+    S = None
+    if n_alphas * nva * ntr * item <= stack_bytes:
+        S = be.asarray(np.concatenate([(A * G[j]) @ proj64 for j in range(n_alphas)]), dtype)
+    return _Fold(tr, va, evals, "direct", None, None, AP=(A, proj64), S=S)
 
 
 def decompose64(Xc: np.ndarray, form: str, be: Backend) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -208,9 +220,8 @@ def kfold_alpha_scores(X: np.ndarray, Y: Any, alphas: np.ndarray,
     """
     X = np.asarray(X, dtype=np.float64)
     n, p = X.shape
-    k = len(alphas)
     folds = [_prepare_fold(X, tr, va, fit_intercept=fit_intercept, form=form, be=be, dtype=dtype,
-                           n_alphas=k) for tr, va in splits]
+                           alphas=alphas) for tr, va in splits]
     used_form = choose_form(len(splits[0][0]), p, form)
     return score_folds(folds, Y, alphas, n=n, scoring=scoring, fit_intercept=fit_intercept, be=be,
                        dtype=dtype, budget_bytes=budget_bytes, max_block=max_block), used_form
@@ -229,7 +240,7 @@ def score_folds(folds: Sequence[_Fold], Y: Any, alphas: np.ndarray, *, n: int, s
         fixed += item * (r * len(fo.tr) + len(fo.va) * r + r * r)
     rmax = max(len(fo.evals) for fo in folds)
     nva = max(len(fo.va) for fo in folds)
-    per_t = item * (2 * n + 2 * rmax + 4 * nva) + 8 * len(folds) * k + 16
+    per_t = item * (2 * n + 2 * rmax + 4 * nva + k * nva) + 8 * len(folds) * k + 16
     tb = target_block_size(t, per_t, budget_bytes, fixed, max_block)
     scores = np.empty((len(folds), k, t))
     for start in range(0, t, tb):
@@ -273,9 +284,14 @@ def _fold_block(fo: _Fold, Yb: Any, alphas: np.ndarray, scoring: str, fit_interc
     if scoring == "pearson":
         yc = Yva - be.mean0(Yva)
         ssy = be.to_numpy(be.sqnorm0(yc)).astype(np.float64)
+    P_all = None
+    if fo.S is not None:
+        P_all = fo.S @ (Ytr if fo.mode == "direct" else B)  # (k n_va, tb): every alpha at once
     for j, a in enumerate(alphas):
         g = 1.0 / (fo.evals + a)
-        if fo.mode == "direct":
+        if P_all is not None:
+            pred = P_all[j * nva:(j + 1) * nva]
+        elif fo.mode == "direct":
             A64, P64 = fo.AP
             pred = be.asarray((A64 * g) @ P64, dtype) @ Ytr
         else:

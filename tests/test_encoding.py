@@ -48,8 +48,8 @@ def test_r2_matches_sklearn(rng):
 # ------------------------------------------------------------------ RidgeCV
 @pytest.mark.parametrize("shape", [(120, 25), (60, 150)])  # primal and dual
 def test_ridgecv_matches_sklearn_gridsearch(rng, shape):
-    X, Y = _problem(rng, *shape)
-    alphas = np.logspace(-2, 4, 13)
+    X, Y = _problem(rng, *shape, t=3)
+    alphas = np.logspace(-2, 4, 7)
     m = RidgeCV(alphas=alphas, cv=5, dtype="float64").fit(X, Y)
     assert m.form_ == ("primal" if shape[1] <= shape[0] * 0.8 else "dual")
     for j in range(Y.shape[1]):
@@ -101,16 +101,15 @@ def test_ridgecv_too_few_samples(rng):
 
 # ------------------------------------------------------------------ cross_validate
 def test_cross_validate_matches_manual_sklearn(rng):
-    X, Y = _problem(rng, 150, 20, 5)
-    alphas = np.logspace(-1, 3, 9)
+    X, Y = _problem(rng, 150, 20, 3)
+    alphas = np.logspace(-1, 3, 5)
     res = cross_validate(X, Y, alphas=alphas, n_splits=4, seed=3, dtype="float64")
-    assert res.scores.shape == (4, 5) and res.predictions.shape == (150, 5)
-    perm = np.random.default_rng(3).permutation(150)
+    assert res.scores.shape == (4, 3) and res.predictions.shape == (150, 3)
     for i in range(4):
-        te = np.sort(np.array_split(perm, 4)[i]) if False else np.flatnonzero(res.fold == i)
+        te = np.flatnonzero(res.fold == i)
         tr = np.flatnonzero(res.fold != i)
         mu, sd = X[tr].mean(0), X[tr].std(0)
-        for j in range(5):
+        for j in range(3):
             g = GridSearchCV(Ridge(), {"alpha": alphas}, cv=KFold(5), scoring="r2").fit(
                 (X[tr] - mu) / sd, Y[tr, j])
             p = g.predict((X[te] - mu) / sd)

@@ -79,6 +79,8 @@ def test_pearson_and_mse_scoring(rng):
             np.testing.assert_allclose(m.cv_path_[:, j], ref, rtol=1e-8, atol=1e-10)
 
 
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")
 def test_check_estimator():
     fails = check_estimator(RidgeCV(), on_fail=None)
     assert not [f["check_name"] for f in fails if f["status"] == "failed"]
@@ -113,6 +115,7 @@ def test_banded_ridge_reduces_to_ridge_and_finds_the_band(rng):
     assert fit.best_alphas_[1] > fit.best_alphas_[0]
 
 
+@pytest.mark.slow  # importing torch takes seconds
 def test_torch_backend_agrees_with_numpy(rng):
     pytest.importorskip("torch")
     X, Y = _problem(rng, 120, 30, 5)
@@ -231,8 +234,14 @@ def test_permutation_test_against_scipy(rng):
     y = rng.standard_normal((40, 2))
     p = np.column_stack([y[:, 0] + 2 * rng.standard_normal(40), rng.standard_normal(40)])
     res = permutation_test(y, p, n_permutations=1000, seed=0)
+
+    def stat(a, b, axis=-1):
+        a = a - a.mean(axis, keepdims=True)
+        b = b - b.mean(axis, keepdims=True)
+        return (a * b).sum(axis) / np.sqrt((a * a).sum(axis) * (b * b).sum(axis))
+
     for j in range(2):
-        ref = scipy.stats.permutation_test((y[:, j], p[:, j]), lambda a, b: scipy.stats.pearsonr(a, b)[0],
+        ref = scipy.stats.permutation_test((y[:, j], p[:, j]), stat, vectorized=True,
                                            permutation_type="pairings", n_resamples=1000,
                                            alternative="greater", random_state=0).pvalue
         assert abs(res.p_values[j] - ref) < 0.04

@@ -72,7 +72,7 @@ def overhead(n: int, batch: int) -> dict:
         with torch.inference_mode():
             for i in range(k):
                 net.forward(net.prepare([items[i]]))
-                np.savez(Path(d) / f"{st.ids[i]}.npz", **feats)
+                np.savez(Path(d) / (st.ids[i].replace("/", "_") + ".npz"), **feats)
         t_one = (time.perf_counter() - t0) / k * len(items)
         for h in hooks:
             h.remove()
@@ -97,7 +97,7 @@ imgs = StimulusSet(ids=[f"s{i:06d}" for i in range(n)], kind="image",
                    name="mem", content_key=str(n))
 net = load_model("mobilenet_v2", resize=64, crop=64)
 with tempfile.TemporaryDirectory() as d:
-    r = record(net, imgs, batch_size=32, out=d + "/r.zarr", memory_budget="64MB", progress=False)
+    r = record(net, imgs, batch_size=32, out=d + "/r.zarr", memory_budget="8MB", progress=False)
     assert r.shape[0] == n
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """

@@ -48,11 +48,16 @@ def test_correlation_scores_match_scipy_and_planted_units_described(embedder, kr
                         stimulus_coords={"caption": cap})
     vocab = ["face", "animal", "person", "tree", "car", "building", "tool", "fruit"]
     d = describe_units(da, "caption", vocab, embedder=embedder, n_permutations=200, n_bootstrap=100)
+    c = describe_units(da, "caption", vocab, embedder=embedder, method="correlation", n_permutations=0,
+                       n_bootstrap=0)
     s = embedder.encode(list(cap)) @ embedder.encode(vocab).T
     for u in range(3):
         for j in (0, 4):
             ref = ss.pearsonr(x[:, u], s[:, j]).statistic
-            assert d.scores.values[u, j] == pytest.approx(ref, abs=1e-10)
+            assert c.scores.values[u, j] == pytest.approx(ref, abs=1e-10)
+            cov = np.cov(x[:, u], s[:, j], ddof=0)[0, 1] / x[:, u].std()
+            assert d.scores.values[u, j] == pytest.approx(cov, abs=1e-10)
+    assert c.table.set_index("unit").loc["face_unit", "best"] == "face"
     t = d.table.set_index("unit")
     assert t.loc["face_unit", "best"] == "face"
     assert t.loc["face_unit", "confidence"] == "high"

@@ -154,7 +154,8 @@ def _save_dataset(ds: Any, path: Path) -> None:
 @click.option("--texts", required=True, help="stimulus coordinate / metadata column holding one text per stimulus")
 @click.option("--vocab", help="comma-separated terms, or @FILE with one term per line (default: the texts)")
 @click.option("--units", "unit_ids", help="comma-separated unit ids to describe (default: all)")
-@click.option("--method", default="correlation", show_default=True, type=click.Choice(["correlation", "topk"]))
+@click.option("--method", default="weighted", show_default=True,
+              type=click.Choice(["weighted", "correlation", "topk"]))
 @click.option("--n-permutations", default=200, show_default=True)
 @click.option("--seed", default=0, show_default=True)
 @click.option("--report", type=click.Path(), help="write an HTML report page here")

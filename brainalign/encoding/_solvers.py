@@ -238,6 +238,8 @@ def score_folds(folds: Sequence[_Fold], Y: Any, alphas: np.ndarray, *, n: int, s
     for fo in folds:
         r = len(fo.evals)
         fixed += item * (r * len(fo.tr) + len(fo.va) * r + r * r)
+        if fo.S is not None:
+            fixed += item * int(np.prod(fo.S.shape))
     rmax = max(len(fo.evals) for fo in folds)
     nva = max(len(fo.va) for fo in folds)
     per_t = item * (2 * n + 2 * rmax + 4 * nva + k * nva) + 8 * len(folds) * k + 16

@@ -128,7 +128,7 @@ def score_features(features: xr.DataArray, benchmark: str | Benchmark, *, model:
 
 def score_model(model: str, benchmark: str, *, layers: str | Sequence[str] | None = None,
                 device: str = "cpu", batch_size: int = 32, seed: int = 0, progress: bool = True,
-                store: bool | str = False,
+                store: bool | str = False, cache: bool | str | None = None,
                 log: Callable[[str], None] | None = None) -> ScoreResult:
     """Record ``model`` on ``benchmark``'s stimuli, score every layer, return the result.
 
@@ -138,6 +138,8 @@ def score_model(model: str, benchmark: str, *, layers: str | Sequence[str] | Non
     benchmark : a registered benchmark name (``brainalign benchmarks list``).
     layers : layers to record (names, globs); default the model's ``default_layers``.
     store : ``True`` (default results directory) or a directory: append to its results database.
+    cache : ``True`` or a folder: keep the recording in a content-hashed cache (see
+        :func:`brainalign.models.record`), so scoring the same model again skips the forward passes.
     """
     from ..models import MODELS, load_model, record
 
@@ -154,7 +156,8 @@ def score_model(model: str, benchmark: str, *, layers: str | Sequence[str] | Non
     if log:
         log(f"recording {model} on {len(stimuli)} stimuli of {bench.name}")
     features = record(adapter, stimuli, layers if layers is not None else adapter.default_layers,
-                      reduction=bench.reduction, batch_size=batch_size, progress=progress)
+                      reduction=bench.reduction, batch_size=batch_size, progress=progress,
+                      cache=cache)
     t_rec = time.perf_counter() - t0
     if log:
         log(f"scoring {len(layer_order(features))} layers ({bench.kind})")

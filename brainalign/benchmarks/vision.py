@@ -110,6 +110,7 @@ class KriegeskorteITRSA(Benchmark):
         targets = {str(layer): {names_b[j]: float(vals[i, j]) for j in range(len(names_b))}
                    for i, layer in enumerate(model_rdms["rdm"].values)}
         layers = {k: float(np.mean(list(v.values()))) for k, v in targets.items()}
+        ci = self._bootstrap_ci(model_rdms, brain, seed)
         subj = data.rdms["hit_subjects"]
         per_subject = subj.groupby("subject").mean("rdm").rename(subject="rdm")
         from ..responses import make_rdms
@@ -122,4 +123,22 @@ class KriegeskorteITRSA(Benchmark):
                            "method": "spearman", "subjects": int(per_subject.sizes["rdm"]),
                            "convention": "leave-one-subject-out, rho averaged over subjects"}}
         return {"layers": layers, "targets": targets, "ceiling": ceiling,
-                "details": {"n_stimuli": int(brain.sizes["stimulus"])}}
+                "details": {"n_stimuli": int(brain.sizes["stimulus"]),
+                            "ci95_bootstrap_stimuli": ci, "n_boot": self.n_boot}}
+
+    n_boot = 500
+
+    def _bootstrap_ci(self, model_rdms: xr.DataArray, brain: xr.DataArray,
+                      seed: int) -> dict[str, dict[str, list[float]]]:
+        """95 % percentile intervals of rho per layer and target, bootstrapping stimuli (seeded)."""
+        from ..similarity import confidence_interval, evaluate
+
+        out: dict[str, dict[str, list[float]]] = {str(k): {} for k in model_rdms["rdm"].values}
+        for target in brain["rdm"].values:
+            res = evaluate(model_rdms, brain.sel(rdm=[target]), "spearman", over="stimuli",
+                           n_boot=self.n_boot, seed=seed, ceiling=False)
+            ci = confidence_interval(res)
+            for layer in out:
+                lo, hi = (float(v) for v in ci.sel(model=layer).values)
+                out[layer][str(target)] = [lo, hi]
+        return out

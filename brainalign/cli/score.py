@@ -43,9 +43,10 @@ def _json(r: ScoreResult) -> dict:
 @click.option("--batch-size", default=32, show_default=True, type=int)
 @click.option("--results", "results", default=None, help="results directory (default $BRAINALIGN_RESULTS or ./brainalign-results)")
 @click.option("--store/--no-store", default=True, show_default=True, help="append the result to the results database")
+@click.option("--cache", default=None, help="folder of a content-hashed recording cache (repeat runs skip the forward passes)")
 @click.option("--quiet", is_flag=True, help="no progress bars")
 def score(model: str, benchmark: str, layers: str | None, as_json: bool, seed: int, device: str,
-          batch_size: int, results: str | None, store: bool, quiet: bool) -> None:
+          batch_size: int, results: str | None, store: bool, cache: str | None, quiet: bool) -> None:
     """Record MODEL on BENCHMARK's stimuli and score every layer.
 
     \b
@@ -55,7 +56,7 @@ def score(model: str, benchmark: str, layers: str | None, as_json: bool, seed: i
     get_benchmark(benchmark)  # fail fast on an unknown name, before loading a model
     layer_list = [s.strip() for s in layers.split(",")] if layers else None
     r = score_model(model, benchmark, layers=layer_list, device=device, batch_size=batch_size,
-                    seed=seed, progress=not quiet,
+                    seed=seed, progress=not quiet, cache=cache,
                     store=(str(results_dir(results)) if store else False),
                     log=None if (as_json or quiet) else lambda m: click.echo(m, err=True))
     if as_json:

@@ -156,12 +156,15 @@ def make_fold(tr: np.ndarray, va: np.ndarray, evals: np.ndarray, A: np.ndarray, 
     n_alphas = len(alphas)
     r, nva, ntr = len(evals), len(va), len(tr)
     item = np.dtype(dtype).itemsize
+    G = 1.0 / (evals[None, :] + np.asarray(alphas)[:, None])  # (k, r)
     if r < nva:
         Qa, Ra = np.linalg.qr(A)
+        S = None
+        if n_alphas * r * r * item <= stack_bytes:
+            S = be.asarray((Ra[None, :, :] * G[:, None, :]).reshape(n_alphas * r, r), dtype)
         return _Fold(tr, va, evals, "compress", be.asarray(Ra, dtype), be.asarray(proj64, dtype),
-                     be.asarray(Qa, dtype))
+                     be.asarray(Qa, dtype), S=S)
     # cost per target: "project" r*ntr + k*nva*r ; "direct" k*nva*ntr
-    G = 1.0 / (evals[None, :] + np.asarray(alphas)[:, None])  # (k, r)
     if r * ntr + n_alphas * nva * r <= n_alphas * nva * ntr:
         S = None
         if n_alphas * nva * r * item <= stack_bytes:
@@ -273,9 +276,14 @@ def _fold_block(fo: _Fold, Yb: Any, alphas: np.ndarray, scoring: str, fit_interc
         B = fo.proj @ Ytr  # (r, tb)
         C = fo.Qa.T @ Yv  # (r, tb)  coordinates of Yv in the span of A
         resid = be.to_numpy(be.sqnorm0(be.sub_(fo.Qa @ C, Yv))).astype(np.float64)
+        r = len(fo.evals)
+        P_all = fo.S @ B if fo.S is not None else None  # (k r, tb): every alpha at once
         for j, a in enumerate(alphas):
-            g = be.asarray((1.0 / (fo.evals + a))[:, None], dtype)
-            sse = resid + be.to_numpy(be.sqnorm0(be.sub_(fo.A @ (B * g), C))).astype(np.float64)
+            if P_all is not None:
+                Pj = P_all[j * r:(j + 1) * r]
+            else:
+                Pj = fo.A @ (B * be.asarray((1.0 / (fo.evals + a))[:, None], dtype))
+            sse = resid + be.to_numpy(be.sqnorm0(be.sub_(Pj, C))).astype(np.float64)
             out[j] = _score_from_sse(sse, sst, const if sst is not None else None, nva, scoring)
         return out
     if fo.mode == "compress":  # pearson: need predictions
@@ -287,7 +295,7 @@ def _fold_block(fo: _Fold, Yb: Any, alphas: np.ndarray, scoring: str, fit_interc
         yc = Yva - be.mean0(Yva)
         ssy = be.to_numpy(be.sqnorm0(yc)).astype(np.float64)
     P_all = None
-    if fo.S is not None:
+    if fo.S is not None and fo.mode != "compress":
         P_all = fo.S @ (Ytr if fo.mode == "direct" else B)  # (k n_va, tb): every alpha at once
     for j, a in enumerate(alphas):
         g = 1.0 / (fo.evals + a)

@@ -79,10 +79,58 @@ def reorder_like(ref_ids: Sequence[str], rdms: xr.DataArray, names: tuple[str, s
 
 
 def rank_rows(v: np.ndarray) -> np.ndarray:
-    """Average ranks (1-based, ties get their mean rank) along the last axis."""
-    from scipy.stats import rankdata
+    """Average ranks (1-based, ties get their mean rank) along the last axis.
 
-    return rankdata(v, axis=-1, method="average").astype(np.float64)
+    Same values as :func:`scipy.stats.rankdata` (``method="average"``; a row with NaN becomes all
+    NaN), from one unstable (SIMD) argsort per row instead of scipy's stable sort.
+
+    Parameters
+    ----------
+    v : array, shape (..., m)
+
+    Returns
+    -------
+    array, shape of ``v``, float64
+    """
+    v = np.asarray(v, dtype=np.float64)
+    flat = v.reshape(-1, v.shape[-1]) if v.ndim != 2 else v
+    out = ranks_from_order(flat, np.argsort(flat, axis=-1))
+    return out.reshape(v.shape)
+
+
+def tie_groups(sorted_row: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+    """Tie groups of a sorted 1-D array: (start, end) per group (end exclusive), or None if
+    all values are distinct."""
+    m = len(sorted_row)
+    if m == 0:
+        return None
+    new = np.empty(m, dtype=bool)
+    new[0] = True
+    np.not_equal(sorted_row[1:], sorted_row[:-1], out=new[1:])
+    if new.all():
+        return None
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], m)
+    return starts, ends
+
+
+def ranks_from_order(v: np.ndarray, order: np.ndarray) -> np.ndarray:
+    """Average ranks of the rows of ``v`` (R, m) given their argsort ``order`` (R, m)."""
+    r, m = v.shape
+    out = np.empty((r, m))
+    pos = np.arange(1.0, m + 1.0)
+    for i in range(r):
+        vs = v[i, order[i]]
+        if m and np.isnan(vs[-1]):  # argsort puts NaN last; rankdata propagates it
+            out[i] = np.nan
+            continue
+        groups = tie_groups(vs)
+        if groups is None:
+            out[i, order[i]] = pos
+        else:
+            starts, ends = groups
+            out[i, order[i]] = np.repeat((starts + ends + 1) / 2.0, ends - starts)
+    return out
 
 
 def torch_device(device: Any) -> Any:

@@ -145,10 +145,15 @@ def ceiling_from_vectors(v: np.ndarray, method: str | CompareMethod = "spearman"
         n_stim = int(round((1 + np.sqrt(1 + 8 * v.shape[1])) / 2))
     t = pooling_transform(v, m, pool)
     total = t.sum(axis=0)
-    upper_pred = np.broadcast_to(total / s, v.shape)
     lower_pred = (total[None, :] - t) / (s - 1)
-    up = rowwise_similarity(np.ascontiguousarray(upper_pred), v, m, n_stim)
-    lo = rowwise_similarity(lower_pred, v, m, n_stim)
+    if m.pairwise is None:  # inner-product methods: transform the targets and the pooled RDM once
+        pt = m.prepare(v, n_stim)
+        up = pt @ m.prepare((total / s)[None, :], n_stim)[0]
+        lo = np.einsum("ij,ij->i", m.prepare(lower_pred, n_stim), pt)
+    else:
+        upper_pred = np.broadcast_to(total / s, v.shape)
+        up = rowwise_similarity(np.ascontiguousarray(upper_pred), v, m, n_stim)
+        lo = rowwise_similarity(lower_pred, v, m, n_stim)
     if convention == "mean_r2":
         up, lo = up**2, lo**2
     return float(lo.mean()), float(up.mean()), lo, up

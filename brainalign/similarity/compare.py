@@ -78,15 +78,21 @@ def _prep_pearson(v: np.ndarray, n: int) -> np.ndarray:
     return _unit_rows(v - v.mean(axis=1, keepdims=True), "pearson r")
 
 
+def prepare_ranks(r: np.ndarray, method: str) -> np.ndarray:
+    """Prepared rows of "spearman" or "rho_a" from average ranks ``r`` (n_rdm, m)."""
+    c = r - r.mean(axis=1, keepdims=True)
+    if method == "spearman":
+        return _unit_rows(c, "spearman rho")
+    m = r.shape[1]
+    return c * np.sqrt(12.0 / (m**3 - m))
+
+
 def _prep_spearman(v: np.ndarray, n: int) -> np.ndarray:
-    r = rank_rows(v)
-    return _unit_rows(r - r.mean(axis=1, keepdims=True), "spearman rho")
+    return prepare_ranks(rank_rows(v), "spearman")
 
 
 def _prep_rho_a(v: np.ndarray, n: int) -> np.ndarray:
-    m = v.shape[1]
-    r = rank_rows(v)
-    return (r - r.mean(axis=1, keepdims=True)) * np.sqrt(12.0 / (m**3 - m))
+    return prepare_ranks(rank_rows(v), "rho_a")
 
 
 def _prep_cosine(v: np.ndarray, n: int) -> np.ndarray:

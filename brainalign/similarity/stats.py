@@ -37,24 +37,6 @@ WEIGHTED_METHODS = ("pearson", "spearman", "rho_a", "cosine")
 
 
 # ------------------------------------------------------------------ weighted comparisons
-@dataclass
-class _SortCache:
-    """Per-RDM sort order, computed once for all bootstrap samples."""
-
-    order: np.ndarray  # (R, m) argsort of each row
-
-    @classmethod
-    def build(cls, v: np.ndarray) -> _SortCache:
-        return cls(np.argsort(v, axis=1))
-
-    def restrict(self, nz: np.ndarray, m: int) -> np.ndarray:
-        """Sort order of the entries ``nz`` only, in compressed coordinates (R, len(nz))."""
-        pos = np.full(m, -1, dtype=np.intp)
-        pos[nz] = np.arange(len(nz))
-        o = pos[self.order]
-        return o[o >= 0].reshape(len(self.order), len(nz))
-
-
 def weighted_ranks(v: np.ndarray, w: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
     """Average ranks of the expanded vectors (each entry repeated ``w`` times), shape of ``v``.
 
@@ -164,6 +146,172 @@ def pair_weights(idx: np.ndarray, n: int) -> np.ndarray:
     return c[iu[0]] * c[iu[1]]
 
 
+# ------------------------------------------------------------------ rank bootstrap
+@dataclass
+class _RankRows:
+    """Sort structure of RDM vectors (R, m), built once for all bootstrap samples.
+
+    For a sample with integer pair weights ``w``, the weighted average rank of entry ``p`` is
+    ``(C[lo_p] + C[hi_p] + 1) / 2`` with ``C`` the running sum of ``w`` in sorted order (``C[0] =
+    0``) and ``[lo_p, hi_p)`` the sorted positions of ``p``'s tie group. ``lo``/``hi`` are stored
+    in pair order as flat indices into the (R, m + 1) running sums.
+    """
+
+    order: np.ndarray  # (R, m) argsort of each row
+    lo: np.ndarray  # (R, m) flat index (into the running sums) of the start of each tie group
+    tie_rows: np.ndarray  # rows with ties
+    hi: np.ndarray  # (len(tie_rows), m) flat index of the end of each tie group (exclusive)
+    ranks: np.ndarray  # (R, m) unweighted average ranks
+
+    @classmethod
+    def build(cls, v: np.ndarray) -> _RankRows:
+        from ._util import tie_groups
+
+        order = np.argsort(v, axis=1)
+        r, m = v.shape
+        lo = np.empty((r, m), dtype=np.intp)
+        ranks = np.empty((r, m))
+        ar = np.arange(m)
+        tie_rows, his = [], []
+        for i in range(r):
+            o = order[i]
+            g = tie_groups(v[i, o])
+            off = i * (m + 1)
+            if g is None:
+                lo[i, o] = ar + off
+                ranks[i, o] = ar + 1.0
+            else:
+                starts, ends = g
+                size = ends - starts
+                lo[i, o] = np.repeat(starts, size) + off
+                ranks[i, o] = np.repeat((starts + ends + 1) / 2.0, size)
+                h = np.empty(m, dtype=np.intp)
+                h[o] = np.repeat(ends, size) + off
+                tie_rows.append(i)
+                his.append(h)
+        hi = np.array(his) if his else np.empty((0, m), dtype=np.intp)
+        return cls(order, lo, np.array(tie_rows, dtype=np.intp), hi, ranks)
+
+    def weighted2(self, w: np.ndarray, nz: np.ndarray) -> np.ndarray:
+        """Twice the weighted average ranks at the entries ``nz``, (R, len(nz)), exact integers.
+
+        ``w`` : (m,) integer pair weights of the sample (int32 or int64).
+        """
+        r, m = self.order.shape
+        cs = np.zeros((r, m + 1), dtype=w.dtype)
+        np.cumsum(w[self.order], axis=1, out=cs[:, 1:])
+        flat = cs.ravel()
+        before = flat[self.lo[:, nz]]
+        out = before * 2  # without ties: before + after + 1 = 2 before + w + 1
+        out += w[nz] + 1
+        if len(self.tie_rows):
+            out[self.tie_rows] = before[self.tie_rows] + flat[self.hi[:, nz]] + 1
+        return out
+
+
+def _sorted_weighted_ranks2(keys: np.ndarray, w: np.ndarray, integral: bool) -> np.ndarray:
+    """Twice the weighted average ranks of the rows of ``keys`` (r, q) under weights ``w`` (q,).
+
+    ``integral``: keys are exact integers, so the sort order comes from one value sort of
+    (key, position) packed in int64 (several times faster than an argsort).
+    """
+    r, q = keys.shape
+    bits = max(1, int(q - 1).bit_length())
+    kmax = float(np.abs(keys).max()) if keys.size else 0.0
+    if integral and (2 * kmax + 2) * 2.0**bits < 2.0**62:
+        k = keys.astype(np.int64)
+        k += int(kmax) + 1  # non-negative
+        k <<= bits
+        k |= np.arange(q, dtype=np.int64)
+        k.sort(axis=1)
+        order = k & ((1 << bits) - 1)
+        k >>= bits
+        ks = k
+    else:
+        order = np.argsort(keys, axis=1)
+        ks = keys[np.arange(r)[:, None], order]
+    ws = w[order]
+    cs = np.zeros((r, q + 1), dtype=ws.dtype)
+    np.cumsum(ws, axis=1, out=cs[:, 1:])
+    rk2 = cs[:, 1:] + cs[:, :-1]  # before + after, assuming no ties
+    rk2 += 1
+    tie = ks[:, 1:] == ks[:, :-1]
+    if tie.any():  # give every member of a tie group the group's before + after
+        new = np.ones((r, q), dtype=bool)
+        new[:, 1:] = ~tie
+        ar = np.arange(q)
+        start = np.maximum.accumulate(np.where(new, ar, 0), axis=1)
+        last = np.ones((r, q), dtype=bool)
+        last[:, :-1] = ~tie
+        end = np.minimum.accumulate(np.where(last, ar + 1, q)[:, ::-1], axis=1)[:, ::-1]
+        rows = np.arange(r)[:, None]
+        rk2 = cs[rows, start] + cs[rows, end] + 1
+    out = np.empty(rk2.shape, dtype=rk2.dtype)
+    out[np.arange(r)[:, None], order] = rk2
+    return out
+
+
+def _prep_rank2(rk2: np.ndarray, w: np.ndarray, method: str) -> np.ndarray:
+    """Prepared rows (spearman: unit under the weights; rho_a: scaled) from doubled ranks."""
+    wsum = float(w.sum())
+    c = rk2.astype(np.float64)
+    c -= wsum + 1.0
+    c *= 0.5 * np.sqrt(w)  # centred weighted ranks (mean rank (wsum + 1) / 2, exactly)
+    if method == "spearman":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            c /= np.sqrt(np.einsum("ij,ij->i", c, c))[:, None]
+    else:
+        c *= np.sqrt(12.0 / (wsum**3 - wsum))
+    return c
+
+
+def _rank_bootstrap(vs: np.ndarray, cache: _RankRows, n: int, stim_idx: np.ndarray,
+                    subj_idx: np.ndarray | None, m: CompareMethod, convention: str, pool: str,
+                    ceiling: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stimulus (or stimulus and subject) bootstrap of a rank method ("spearman", "rho_a").
+
+    Same values as resampling the RDMs (rsatoolbox ``eval_bootstrap_pattern``): a sample weighs
+    the pair of distinct drawn stimuli ``i, j`` by ``c_i c_j``. Weighted ranks are exact
+    (half-)integers, read off the running sums of the weights in each RDM's sort order (built
+    once); the pooled ceiling RDMs of a sample are ranked by one packed integer sort.
+    """
+    n_subj = len(vs)
+    n_model = cache.order.shape[0] - n_subj
+    n_boot = len(stim_idx)
+    boot = np.full((n_boot, n_model), np.nan)
+    blo = np.full(n_boot, np.nan)
+    bup = np.full(n_boot, np.nan)
+    iu0, iu1 = np.triu_indices(n, k=1)
+    wdt = np.int32 if n * n < 2**30 else np.int64
+    rank_pool = pool == "optimal"
+    for b in range(n_boot):
+        c = np.bincount(stim_idx[b], minlength=n).astype(wdt)
+        if np.count_nonzero(c) < 3:
+            continue
+        k = np.ones(n_subj) if subj_idx is None else np.bincount(subj_idx[b], minlength=n_subj).astype(float)
+        w = c[iu0] * c[iu1]  # pair weights; zero for pairs with an undrawn stimulus
+        nz = np.flatnonzero(w)
+        wn = w[nz]
+        rk2 = cache.weighted2(w, nz)  # (n_model + n_subj, nnz): models, then subjects
+        p = _prep_rank2(rk2, wn, m.name)
+        pm, ps = p[:n_model], p[n_model:]
+        sims = pm @ ps.T
+        boot[b] = _convention(sims, convention) @ k / k.sum()
+        drawn = np.flatnonzero(k)
+        if not ceiling or len(drawn) < 2:
+            continue
+        t = rk2[n_model:] if rank_pool else vs[:, nz]  # what is pooled: ranks or raw values
+        total = k @ t
+        keys = np.empty((1 + len(drawn), len(nz)))
+        keys[0] = total
+        keys[1:] = total[None, :] - k[drawn, None] * t[drawn]
+        pp = _prep_rank2(_sorted_weighted_ranks2(keys, wn, integral=rank_pool), wn, m.name)
+        psd = ps[drawn]
+        bup[b] = _convention(psd @ pp[0], convention).mean()
+        blo[b] = _convention(np.einsum("ij,ij->i", pp[1:], psd), convention).mean()
+    return boot, blo, bup
+
+
 # ------------------------------------------------------------------ evaluation + bootstrap
 def _stacks(models: xr.DataArray, data: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:
     data = as_rdm_stack(data, "data")
@@ -228,11 +376,18 @@ def evaluate(models: xr.DataArray, data: xr.DataArray, method: str = "spearman",
             "ceiling=False, or min_subjects=2 to accept a two-subject ceiling")
     vm, vs = condensed_vectors(models), condensed_vectors(data)
     n_model = len(vm)
-    mm = vm.shape[1]
     k1 = np.ones(n_subj)
 
     # point estimate (unweighted): exactly compare_rdms + noise_ceiling
-    pm0, ps0 = prepare(vm, m, n), prepare(vs, m, n)
+    rank_cache = None
+    if m.name in ("spearman", "rho_a"):
+        from .compare import prepare_ranks
+
+        rank_cache = _RankRows.build(np.vstack([vm, vs]))  # one sort per RDM, reused below
+        pm0 = prepare_ranks(rank_cache.ranks[:n_model], m.name)
+        ps0 = prepare_ranks(rank_cache.ranks[n_model:], m.name)
+    else:
+        pm0, ps0 = prepare(vm, m, n), prepare(vs, m, n)
     from .compare import pair_products
 
     sims0 = pair_products(pm0, ps0, m)
@@ -261,19 +416,24 @@ def evaluate(models: xr.DataArray, data: xr.DataArray, method: str = "spearman",
             raise InvalidDataError(
                 f"the stimulus bootstrap supports methods {WEIGHTED_METHODS}; got {m.name!r}. "
                 "Use over='subjects'")
-        cm = _SortCache.build(vm) if m.name in ("spearman", "rho_a") else None
-        cs = _SortCache.build(vs) if m.name in ("spearman", "rho_a") else None
-        for b in range(n_boot):
-            si = idx["stimuli"][b]
-            if len(np.unique(si)) < 3:
-                continue
-            w = pair_weights(si, n)
-            nz = np.flatnonzero(w)  # pairs of distinct drawn stimuli; the rest weigh nothing
-            w = w[nz]
-            k = np.bincount(idx["subjects"][b], minlength=n_subj).astype(float) if "subjects" in idx else k1
-            pm, _ = weighted_prepare(vm[:, nz], w, m, cm.restrict(nz, mm) if cm else None)
-            ps, pin = weighted_prepare(vs[:, nz], w, m, cs.restrict(nz, mm) if cs else None)
-            boot[b], _, blo[b], bup[b] = _evaluate_sample(pm, ps, pin, w, k, m, convention, pool, ceiling)
+        if rank_cache is not None:
+            boot, blo, bup = _rank_bootstrap(vs, rank_cache, n, idx["stimuli"], idx.get("subjects"), m,
+                                             convention, pool, ceiling)
+        else:
+            iu = np.triu_indices(n, k=1)
+            for b in range(n_boot):
+                si = idx["stimuli"][b]
+                c = np.bincount(si, minlength=n).astype(np.float64)
+                if np.count_nonzero(c) < 3:
+                    continue
+                w = c[iu[0]] * c[iu[1]]
+                nz = np.flatnonzero(w)  # pairs of distinct drawn stimuli; the rest weigh nothing
+                w = w[nz]
+                k = np.bincount(idx["subjects"][b], minlength=n_subj).astype(float) if "subjects" in idx else k1
+                pm, _ = weighted_prepare(vm[:, nz], w, m)
+                ps, pin = weighted_prepare(vs[:, nz], w, m)
+                boot[b], _, blo[b], bup[b] = _evaluate_sample(pm, ps, pin, w, k, m, convention, pool,
+                                                               ceiling)
     elif "subjects" in idx:
         f0 = _convention(sims0, convention)
         poolt = pooling_transform(vs, m, pool) if ceiling else None

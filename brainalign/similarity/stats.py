@@ -230,32 +230,34 @@ def _sorted_weighted_ranks2(keys: np.ndarray, w: np.ndarray, integral: bool) -> 
     else:
         order = np.argsort(keys, axis=1)
         ks = keys[np.arange(r)[:, None], order]
-    ws = w[order]
-    cs = np.zeros((r, q + 1), dtype=ws.dtype)
-    np.cumsum(ws, axis=1, out=cs[:, 1:])
+    cs = np.zeros((r, q + 1), dtype=w.dtype)
+    np.cumsum(np.take(w, order), axis=1, out=cs[:, 1:])
     rk2 = cs[:, 1:] + cs[:, :-1]  # before + after, assuming no ties
     rk2 += 1
     tie = ks[:, 1:] == ks[:, :-1]
     if tie.any():  # give every member of a tie group the group's before + after
-        new = np.ones((r, q), dtype=bool)
-        new[:, 1:] = ~tie
-        ar = np.arange(q)
-        start = np.maximum.accumulate(np.where(new, ar, 0), axis=1)
-        last = np.ones((r, q), dtype=bool)
-        last[:, :-1] = ~tie
-        end = np.minimum.accumulate(np.where(last, ar + 1, q)[:, ::-1], axis=1)[:, ::-1]
-        rows = np.arange(r)[:, None]
-        rk2 = cs[rows, start] + cs[rows, end] + 1
-    out = np.empty(rk2.shape, dtype=rk2.dtype)
-    out[np.arange(r)[:, None], order] = rk2
+        mem = np.zeros((r, q), dtype=bool)
+        mem[:, :-1] = tie
+        mem[:, 1:] |= tie
+        f = np.flatnonzero(mem)  # sorted positions in a tie group (flat, r x q)
+        is_start = np.ones(len(f), dtype=bool)
+        is_start[1:] = ~tie.ravel()[f[1:] - f[1:] // q - 1] | (f[1:] % q == 0)
+        first = np.flatnonzero(is_start)
+        size = np.diff(np.append(first, len(f)))
+        row = f[first] // q
+        lo = f[first] + row  # flat index into cs (r x (q + 1)) of the group start
+        hi = f[first + size - 1] + row + 1
+        csf = cs.ravel()
+        rk2.ravel()[f] = np.repeat(csf[lo] + csf[hi] + 1, size)
+    out = np.empty((r, q), dtype=rk2.dtype)
+    out.ravel()[(order + (np.arange(r) * q)[:, None]).ravel()] = rk2.ravel()
     return out
 
 
 def _prep_rank2(rk2: np.ndarray, w: np.ndarray, method: str) -> np.ndarray:
     """Prepared rows (spearman: unit under the weights; rho_a: scaled) from doubled ranks."""
     wsum = float(w.sum())
-    c = rk2.astype(np.float64)
-    c -= wsum + 1.0
+    c = np.subtract(rk2, wsum + 1.0, dtype=np.float64)
     c *= 0.5 * np.sqrt(w)  # centred weighted ranks (mean rank (wsum + 1) / 2, exactly)
     if method == "spearman":
         with np.errstate(invalid="ignore", divide="ignore"):
@@ -300,7 +302,8 @@ def _rank_bootstrap(vs: np.ndarray, cache: _RankRows, n: int, stim_idx: np.ndarr
         drawn = np.flatnonzero(k)
         if not ceiling or len(drawn) < 2:
             continue
-        t = rk2[n_model:] if rank_pool else vs[:, nz]  # what is pooled: ranks or raw values
+        # what is pooled: the subjects' ranks (exact integers, doubled) or their raw values
+        t = rk2[n_model:].astype(np.float64) if rank_pool else vs[:, nz]
         total = k @ t
         keys = np.empty((1 + len(drawn), len(nz)))
         keys[0] = total

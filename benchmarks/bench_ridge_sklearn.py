@@ -15,10 +15,16 @@ from __future__ import annotations
 
 import argparse
 import gc
+import resource
 import time
 import tracemalloc
 
 import numpy as np
+
+
+def max_rss_gib() -> float:
+    """Peak resident memory of this process so far (Linux: ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
 def run(fn):
@@ -55,7 +61,7 @@ def main() -> None:
 
     ours = RidgeCV(alphas=alphas, cv="loo", dtype=args.dtype)
     _, t_ours, m_ours = run(lambda: ours.fit(X, Y))
-    print(f"brainalign:   {t_ours:8.2f} s  peak {m_ours / 2**30:6.2f} GiB")
+    print(f"brainalign:   {t_ours:8.2f} s  peak {m_ours / 2**30:6.2f} GiB  (max RSS {max_rss_gib():.2f} GiB)")
     sk = SkRidgeCV(alphas=alphas, alpha_per_target=True)
     _, t_sk, m_sk = run(lambda: sk.fit(X, Y))
     print(f"scikit-learn: {t_sk:8.2f} s  peak {m_sk / 2**30:6.2f} GiB")

@@ -171,3 +171,17 @@ def test_encoding_finds_signal_not_noise(rng):
     res = cross_validate(X, Y)
     assert res.mean_scores[0] > 0.8
     assert abs(res.mean_scores[1]) < 0.25
+
+
+def test_cross_validate_inner_loo_matches_sklearn(rng):
+    from sklearn.linear_model import RidgeCV as SkRidgeCV
+
+    X, Y = _problem(rng, 90, 12, 3)
+    al = np.logspace(-1, 3, 9)
+    res = cross_validate(X, Y, alphas=al, inner_cv="loo", dtype="float64", n_splits=3)
+    for i in range(3):
+        tr, te = np.flatnonzero(res.fold != i), np.flatnonzero(res.fold == i)
+        mu, sd = X[tr].mean(0), X[tr].std(0)
+        sk = SkRidgeCV(alphas=al, alpha_per_target=True).fit((X[tr] - mu) / sd, Y[tr])
+        np.testing.assert_array_equal(res.best_alphas[i], sk.alpha_)
+        np.testing.assert_allclose(res.predictions[te], sk.predict((X[te] - mu) / sd), rtol=1e-8)

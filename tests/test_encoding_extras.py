@@ -81,8 +81,10 @@ def test_pearson_and_mse_scoring(rng):
 
 @pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")
-def test_check_estimator():
-    fails = check_estimator(RidgeCV(), on_fail=None)
+@pytest.mark.parametrize("est", [RidgeCV(), KernelRidgeCV(), BandedRidgeCV()],
+                         ids=["RidgeCV", "KernelRidgeCV", "BandedRidgeCV"])
+def test_check_estimator(est):
+    fails = check_estimator(est, on_fail=None)
     assert not [f["check_name"] for f in fails if f["status"] == "failed"]
 
 

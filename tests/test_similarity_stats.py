@@ -156,3 +156,55 @@ def test_bootstrap_errors(rng):
         evaluate(models, data, over="voxels", n_boot=2)
     with pytest.raises(InvalidDataError, match="at least 3"):
         evaluate(models, data.isel(rdm=[0, 1]), n_boot=2)
+
+
+@pytest.mark.parametrize("method", ["spearman", "rho_a", "pearson", "cosine"])
+@pytest.mark.parametrize("convention", ["mean_r", "mean_r2", "net2brain"])
+def test_identity_resample_reproduces_point_estimates(rng, method, convention):
+    """A 'bootstrap' sample that draws every stimulus once is the original data."""
+    models, data = _data(rng)
+    n = data.sizes["stimulus"]
+    res = evaluate(models, data, method, convention=convention,
+                   indices={"stimuli": np.tile(np.arange(n), (2, 1))})
+    for b in range(2):
+        np.testing.assert_allclose(res["boot_score"].values[b], res["score"].values, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(res["boot_ceiling_lower"].values[b], res["ceiling_lower"].values,
+                                   rtol=1e-12)
+        np.testing.assert_allclose(res["boot_ceiling_upper"].values[b], res["ceiling_upper"].values,
+                                   rtol=1e-12)
+
+
+@pytest.mark.parametrize("method", ["spearman", "rho_a"])
+def test_rank_bootstrap_over_both_matches_expanded_rdms(rng, method):
+    """Stimulus + subject bootstrap against a direct computation on the resampled RDMs (every
+    pair of distinct drawn stimuli repeated, scipy ranks, subjects with multiplicity)."""
+    from brainalign.similarity.compare import compare_vectors
+
+    models, data = _data(rng, n=12, n_subj=4)
+    n, s = data.sizes["stimulus"], data.sizes["rdm"]
+    idx = {"stimuli": rng.integers(0, n, (6, n)), "subjects": rng.integers(0, s, (6, s))}
+    res = evaluate(models, data, method, indices=idx)
+    mv, dv = models.values, data.values
+    for b in range(6):
+        si = idx["stimuli"][b]
+        ii, jj = np.triu_indices(n, k=1)
+        keep = si[ii] != si[jj]  # rsatoolbox drops pairs of a stimulus with its own copy
+        ii, jj = si[ii][keep], si[jj][keep]
+        vm, vs = mv[:, ii, jj], dv[:, ii, jj]
+        k = np.bincount(idx["subjects"][b], minlength=s)
+        vsk = np.repeat(vs, k, axis=0)  # subjects with multiplicity
+        exp = compare_vectors(vm, vsk, method).mean(axis=1)
+        np.testing.assert_allclose(res["boot_score"].values[b], exp, rtol=1e-12, atol=1e-14)
+        # ceiling: every distinct drawn subject left out once, the others pooled with multiplicity
+        if np.count_nonzero(k) < 2:  # no leave-one-out ceiling from a single distinct subject
+            assert np.isnan(res["boot_ceiling_lower"].values[b])
+            continue
+        ranks = st.rankdata(vs, axis=1)
+        lo, up = [], []
+        total = k @ ranks
+        for u in np.flatnonzero(k):
+            loo = (total - k[u] * ranks[u]) / (k.sum() - k[u])
+            lo.append(compare_vectors(loo, vs[u], method)[0, 0])
+            up.append(compare_vectors(total / k.sum(), vs[u], method)[0, 0])
+        np.testing.assert_allclose(res["boot_ceiling_lower"].values[b], np.mean(lo), rtol=1e-12)
+        np.testing.assert_allclose(res["boot_ceiling_upper"].values[b], np.mean(up), rtol=1e-12)

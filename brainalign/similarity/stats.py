@@ -199,13 +199,14 @@ class _RankRows:
         """
         r, m = self.order.shape
         cs = np.zeros((r, m + 1), dtype=w.dtype)
-        np.cumsum(w[self.order], axis=1, out=cs[:, 1:])
+        np.cumsum(np.take(w, self.order), axis=1, out=cs[:, 1:])
         flat = cs.ravel()
-        before = flat[self.lo[:, nz]]
+        before = np.take(flat, np.take(self.lo, nz, axis=1), mode="clip")
         out = before * 2  # without ties: before + after + 1 = 2 before + w + 1
-        out += w[nz] + 1
+        out += np.take(w, nz) + 1
         if len(self.tie_rows):
-            out[self.tie_rows] = before[self.tie_rows] + flat[self.hi[:, nz]] + 1
+            after = np.take(flat, np.take(self.hi, nz, axis=1), mode="clip")
+            out[self.tie_rows] = before[self.tie_rows] + after + 1
         return out
 
 
@@ -219,7 +220,7 @@ def _sorted_weighted_ranks2(keys: np.ndarray, w: np.ndarray, integral: bool) -> 
     bits = max(1, int(q - 1).bit_length())
     kmax = float(np.abs(keys).max()) if keys.size else 0.0
     if integral and (2 * kmax + 2) * 2.0**bits < 2.0**62:
-        k = keys.astype(np.int64)
+        k = keys.astype(np.int64, copy=True)
         k += int(kmax) + 1  # non-negative
         k <<= bits
         k |= np.arange(q, dtype=np.int64)
@@ -303,11 +304,15 @@ def _rank_bootstrap(vs: np.ndarray, cache: _RankRows, n: int, stim_idx: np.ndarr
         if not ceiling or len(drawn) < 2:
             continue
         # what is pooled: the subjects' ranks (exact integers, doubled) or their raw values
-        t = rk2[n_model:].astype(np.float64) if rank_pool else vs[:, nz]
-        total = k @ t
-        keys = np.empty((1 + len(drawn), len(nz)))
+        if rank_pool:  # exact in int64
+            t = rk2[n_model:].astype(np.int64)
+            ki = k.astype(np.int64)
+        else:
+            t, ki = vs[:, nz], k
+        total = ki @ t
+        keys = np.empty((1 + len(drawn), len(nz)), dtype=t.dtype)
         keys[0] = total
-        keys[1:] = total[None, :] - k[drawn, None] * t[drawn]
+        np.subtract(total[None, :], ki[drawn, None] * t[drawn], out=keys[1:])
         pp = _prep_rank2(_sorted_weighted_ranks2(keys, wn, integral=rank_pool), wn, m.name)
         psd = ps[drawn]
         bup[b] = _convention(psd @ pp[0], convention).mean()

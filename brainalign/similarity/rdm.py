@@ -64,7 +64,8 @@ def _correlation(x: np.ndarray, *, ids: list[str], device: Any = None, dtype: An
     if np.any(norm == 0):
         _const_rows(x, ids, "correlation")
     xc /= norm[:, None]
-    out = 1.0 - matmul_t(xc, device=device, dtype=dtype)
+    out = matmul_t(xc, device=device, dtype=dtype)
+    np.subtract(1.0, out, out=out)
     np.fill_diagonal(out, 0.0)
     return out
 
@@ -79,7 +80,8 @@ def _cosine(x: np.ndarray, *, ids: list[str], device: Any = None, dtype: Any = n
             f"cosine distance is undefined for all-zero patterns: {[ids[i] for i in bad[:8]]}; "
             "drop them or use metric='euclidean'")
     xn = x / norm[:, None]
-    out = 1.0 - matmul_t(xn, device=device, dtype=dtype)
+    out = matmul_t(xn, device=device, dtype=dtype)
+    np.subtract(1.0, out, out=out)
     np.fill_diagonal(out, 0.0)
     return out
 
@@ -311,8 +313,9 @@ def compute_rdms(
     first = validate(items[0][1])
     ids = [str(s) for s in first["stimulus"].values]
     reps: list[tuple[str, xr.DataArray]] = []
-    for nm, da in items:
-        validate(da)
+    for i, (nm, da) in enumerate(items):
+        if i:
+            validate(da)
         check_same_stimuli(ids, [str(s) for s in da["stimulus"].values],
                            names=(items[0][0], nm), order=False)
         if [str(s) for s in da["stimulus"].values] != ids:
@@ -328,12 +331,15 @@ def compute_rdms(
         averaged |= avg
         if standardize:
             x = _zscore_units(x)
-        if np.isnan(x).any() and not RDM_METRICS.meta(metric).get("needs_folds", False):
+        needs_folds = RDM_METRICS.meta(metric).get("needs_folds", False)
+        mat = fn(x, ids=ids, noise=noise, device=device, dtype=dtype, **options)
+        # NaN in the responses propagates to the RDM: test the (small) result, not the input
+        if not needs_folds and np.isnan(mat).any() and np.isnan(x).any():
             bad = np.flatnonzero(np.isnan(x).any(axis=tuple(range(1, x.ndim))))
             raise InvalidDataError(
                 f"responses {_nm!r} contain NaN for stimuli {[ids[i] for i in bad[:8]]}; drop those "
                 "stimuli or units, or impute, before computing RDMs")
-        mats.append(fn(x, ids=ids, noise=noise, device=device, dtype=dtype, **options))
+        mats.append(mat)
         n_units.append(x.shape[1])
     scoords = {k: first[k].values for k in first.coords
                if k != "stimulus" and first[k].dims == ("stimulus",)}

@@ -28,3 +28,11 @@ def cowley():
     from brainalign.data import load_dataset
 
     return load_dataset("cowley2023", session="201025")
+
+
+@pytest.fixture(scope="session")
+def smollm2():
+    """SmolLM2-135M loaded once per test session (dequantising its GGUF file takes ~1 minute)."""
+    from brainalign.models import load_model
+
+    return load_model("smollm2")

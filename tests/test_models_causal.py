@@ -9,15 +9,15 @@ import pytest
 
 from brainalign.data import StimulusSet
 from brainalign.errors import InvalidDataError
-from brainalign.models import load_model, record, record_words, surprisal
+from brainalign.models import record, record_words, surprisal
 
 torch = pytest.importorskip("torch")
 pytestmark = [pytest.mark.slow, pytest.mark.heavy]
 
 
 @pytest.fixture(scope="module")
-def smol():
-    return load_model("smollm2")
+def smol(smollm2):
+    return smollm2
 
 
 @pytest.fixture(scope="module")

@@ -32,11 +32,10 @@ def test_corpora_are_real_and_split_by_source():
 
 
 @pytest.mark.heavy
-def test_smollm2_code_units_ablation():
-    from brainalign.models import load_model
+def test_smollm2_code_units_ablation(smollm2):
     from brainalign.units import code_prose_ablation
 
-    net = load_model("smollm2")
+    net = smollm2
     found, res = code_prose_ablation(net, n_chunks=16, chunk_tokens=48, n_units=460, n_random=2,
                                      n_permutations=1000, batch_size=8)
     assert found.settings["concept"] == "code" and len(found) == 460

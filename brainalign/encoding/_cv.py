@@ -238,8 +238,7 @@ def cross_validate(X: Any, Y: Any, *, alphas: Any = None, n_splits: int = 5, gro
     if Yda is not None and Xda is not None:
         Yda, Xda = align(Yda, Xda)
         X, Y = Xda, Yda
-    elif (Yda is None) != (Xda is None):
-        pass  # one labelled, one plain: rows must match in order (checked below)
+    # one labelled and one plain array: the rows must match in order (checked below)
     Xm, xids, _ = as_matrix(X, "X")
     Ym, yids, _ = as_matrix(Y, "Y")
     if Xm.shape[0] != Ym.shape[0]:
@@ -290,9 +289,7 @@ def cross_validate(X: Any, Y: Any, *, alphas: Any = None, n_splits: int = 5, gro
         preds[np.ix_(te, np.flatnonzero(valid))] = p
         scores[i, valid] = pearson_r(Yv[te], p)
         best[i, valid] = model.best_alphas_
-    if (fold < 0).any():
-        # stimuli never held out by custom splits: no prediction
-        pass
+    # stimuli never held out by custom splits keep fold -1 and NaN predictions
     mean = _nanmean0(scores)
     mean[~valid] = np.nan
     parents = []

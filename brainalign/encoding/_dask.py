@@ -27,6 +27,7 @@ def _fit_chunk(estimator: Any, X: np.ndarray, Y: np.ndarray) -> dict[str, np.nda
     out["form_"] = np.asarray(m.form_)
     out["rank_"] = np.asarray(m.rank_)
     out["alphas_"] = m.alphas_
+    out["n_splits_"] = np.asarray(m.n_splits_)
     return out
 
 
@@ -76,5 +77,5 @@ def fit_dask(estimator: Any, X: Any, Y: Any, *, chunk_size: int = 2000,
     model.rank_ = int(parts[0]["rank_"])
     model.alphas_ = parts[0]["alphas_"]
     model.n_features_in_ = X.shape[1]
-    model.n_splits_ = getattr(model, "n_splits_", None)
+    model.n_splits_ = int(parts[0]["n_splits_"])
     return model

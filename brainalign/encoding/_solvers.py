@@ -18,7 +18,7 @@ decides whether a (p, p) or an (n, n) Gram matrix is decomposed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -453,8 +453,7 @@ def select_alphas(mean_scores: np.ndarray, tie_tol: float = 0.0) -> np.ndarray:
 
 
 def refit_coefs(spec: Spectrum, Y: Any, alphas: np.ndarray, alpha_idx: np.ndarray, *, be: Backend,
-                dtype: str, out: np.ndarray, budget_bytes: int,
-                targets: Iterable[int] | None = None) -> None:
+                dtype: str, out: np.ndarray, budget_bytes: int) -> None:
     """Coefficients on the full training set, one alpha per target, in one product per block.
 
     Parameters

@@ -48,6 +48,8 @@ class Benchmark(abc.ABC):
     description: ClassVar[str]
     #: how model responses are reduced per layer when recorded for this benchmark
     reduction: ClassVar[str] = "mean"
+    #: a short axis label for plots, e.g. "median held-out r"
+    score_label: ClassVar[str] = "score"
 
     @abc.abstractmethod
     def stimuli(self) -> StimulusSet:
@@ -122,7 +124,8 @@ def score_features(features: xr.DataArray, benchmark: str | Benchmark, *, model:
     return ScoreResult(model=model, benchmark=bench.name, benchmark_version=bench.version,
                        metric=bench.metric, score=best, best_layer=best_layer, layers=layers,
                        targets=out.get("targets", {}), ceiling=out.get("ceiling", {}),
-                       details=out.get("details", {}), provenance=prov,
+                       details={"score_label": bench.score_label, **out.get("details", {})},
+                       provenance=prov,
                        elapsed_s=time.perf_counter() - t0)
 
 

@@ -41,6 +41,7 @@ class CowleyV4Ridge(Benchmark):
     description = ("89 macaque V4 neurons (Utah array, spike counts 100 ms bins, 12 repeats) to "
                    "1200 natural images (112x112). Cross-validated ridge encoding per layer.")
     reduction = "pool4"
+    score_label = "median held-out Pearson r (V4 neurons)"
     n_splits = 5
 
     def _data(self) -> Any:
@@ -90,6 +91,7 @@ class KriegeskorteITRSA(Benchmark):
     description = ("92 object images; monkey IT (674 neurons) and human IT (316 voxels) RDMs. "
                    "Representational similarity per layer.")
     reduction = "flatten"
+    score_label = "Spearman rho with IT RDM"
 
     def _data(self) -> Any:
         return load_dataset("kriegeskorte2008")

@@ -32,7 +32,7 @@ def _png(fig) -> str:  # noqa: ANN001 - matplotlib figure
 
 
 def layer_profile_figure(results: Sequence[ScoreResult]):  # noqa: ANN201 - matplotlib Figure
-    """One line per (model, target) over layers; ceilings as shaded bands."""
+    """One line per (model, target) over layers; bootstrap intervals and noise ceilings as bands."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -42,17 +42,22 @@ def layer_profile_figure(results: Sequence[ScoreResult]):  # noqa: ANN201 - matp
     for r in results:
         names = list(r.layers)
         x = range(len(names))
+        ci = r.details.get("ci95_bootstrap_stimuli", {})
         if r.targets:
             tnames = list(next(iter(r.targets.values())))
             for t in tnames:
-                ax.plot(x, [r.targets[n][t] for n in names], marker="o", ms=3, label=f"{r.model}: {t}")
+                (line,) = ax.plot(x, [r.targets[n][t] for n in names], marker="o", ms=3,
+                                  label=f"{r.model}: {t}")
+                if all(n in ci and t in ci[n] for n in names):
+                    ax.fill_between(list(x), [ci[n][t][0] for n in names], [ci[n][t][1] for n in names],
+                                    color=line.get_color(), alpha=0.12, lw=0)
         ax.plot(x, [r.layers[n] for n in names], marker="s", ms=4, lw=2,
                 label=f"{r.model}: score" if r.targets else r.model)
         ax.set_xticks(list(x), names, rotation=60, ha="right", fontsize=8)
         for tname, c in r.ceiling.items():
             if isinstance(c, dict) and "lower" in c:
                 ax.axhspan(c["lower"], c["upper"], color="grey", alpha=0.2, label=f"{tname} noise ceiling")
-    ax.set_ylabel(results[0].metric.split(";")[0][:60] if results else "score", fontsize=8)
+    ax.set_ylabel(results[0].details.get("score_label", "score") if results else "score", fontsize=9)
     ax.set_xlabel("layer")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="best")

@@ -17,7 +17,10 @@ STAMP="$VENV/.brainalign-setup-$(cat scripts/setup.sh pyproject.toml | sha256sum
 if [ -f "$STAMP" ]; then
   exit 0
 fi
-PIP=("$VENV/bin/python" -m pip install --quiet --disable-pip-version-check)
+PIP=(pip_quiet "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check)
+# Some machines point pip at local wheel folders that do not hold every package; pip then
+# prints one "is ignored" warning per package. Keep real errors, drop that noise.
+pip_quiet() { "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
 echo "[setup] installing torch (CPU build)"
 # The CPU build of torch is ~200 MB; a plain 'pip install torch' pulls a CUDA build of several GB.
 # torch==2.13.0+cpu lies on the development machines' disk; elsewhere point pip at a CPU wheel index.

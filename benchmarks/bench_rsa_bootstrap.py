@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import time
 import tracemalloc
 
@@ -58,6 +59,7 @@ def main() -> None:
     extra = np.random.default_rng(1).integers(0, n, size=(args.n_ours - args.n_ref, n))
     all_idx = np.vstack([idx, extra])
 
+    load0 = os.getloadavg()[0]
     ours, t_ours, m_ours = run(lambda: evaluate(models, data, args.method, indices={"stimuli": all_idx}))
 
     from rsatoolbox.inference import eval_bootstrap_pattern
@@ -79,6 +81,7 @@ def main() -> None:
                  np.abs(ours["boot_ceiling_upper"].values[:args.n_ref] - ref.noise_ceiling[1]).max())
     per_ours, per_ref = t_ours / args.n_ours, t_ref / args.n_ref
     print(f"problem: {args.models} models x {args.subjects} subjects, {n} stimuli, {args.method}, ceiling per sample")
+    print(f"load average (1 min) at start / end: {load0:.1f} / {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
     print(f"brainalign evaluate      : {per_ours:8.3f} s/sample ({args.n_ours} samples incl. point estimate)"
           f"  peak {m_ours / 2**20:8.1f} MiB")
     print(f"rsatoolbox eval_bootstrap: {per_ref:8.3f} s/sample ({args.n_ref} samples)"

@@ -56,34 +56,39 @@ def _const_rows(x: np.ndarray, ids: list[str], what: str) -> None:
             "or use metric='euclidean'")
 
 
+def _one_minus_normalised(g: np.ndarray, x: np.ndarray, ids: list[str], what: str) -> np.ndarray:
+    """``1 - g_ij / sqrt(g_ii g_jj)`` in place (the Gram's diagonal gives the norms: no pass over
+    the responses for them)."""
+    d = np.diag(g).copy()
+    if np.any(d == 0):
+        if what == "cosine":
+            bad = np.flatnonzero(d == 0)
+            raise InvalidDataError(
+                f"cosine distance is undefined for all-zero patterns: {[ids[i] for i in bad[:8]]}; "
+                "drop them or use metric='euclidean'")
+        _const_rows(x, ids, what)
+    with np.errstate(invalid="ignore"):
+        s = 1.0 / np.sqrt(d)
+    g *= s[:, None]
+    g *= s[None, :]
+    np.subtract(1.0, g, out=g)
+    np.fill_diagonal(g, 0.0)
+    return g
+
+
 @RDM_METRICS.register("correlation", formula="1 - pearson r", reference="scipy pdist 'correlation'")
 def _correlation(x: np.ndarray, *, ids: list[str], device: Any = None, dtype: Any = np.float64,
                  **_: Any) -> np.ndarray:
-    xc = x - x.mean(axis=1, keepdims=True)
-    norm = np.sqrt(np.einsum("ij,ij->i", xc, xc))
-    if np.any(norm == 0):
-        _const_rows(x, ids, "correlation")
-    xc /= norm[:, None]
-    out = matmul_t(xc, device=device, dtype=dtype)
-    np.subtract(1.0, out, out=out)
-    np.fill_diagonal(out, 0.0)
-    return out
+    # centre straight into the product's dtype (one pass, no float64 copy for float32 products)
+    xc = np.empty(x.shape, dtype=np.dtype(dtype))
+    np.subtract(x, x.mean(axis=1, keepdims=True), out=xc, casting="same_kind")
+    return _one_minus_normalised(matmul_t(xc, device=device, dtype=dtype), x, ids, "correlation")
 
 
 @RDM_METRICS.register("cosine", formula="1 - cosine similarity", reference="scipy pdist 'cosine'")
 def _cosine(x: np.ndarray, *, ids: list[str], device: Any = None, dtype: Any = np.float64,
             **_: Any) -> np.ndarray:
-    norm = np.sqrt(np.einsum("ij,ij->i", x, x))
-    if np.any(norm == 0):
-        bad = np.flatnonzero(norm == 0)
-        raise InvalidDataError(
-            f"cosine distance is undefined for all-zero patterns: {[ids[i] for i in bad[:8]]}; "
-            "drop them or use metric='euclidean'")
-    xn = x / norm[:, None]
-    out = matmul_t(xn, device=device, dtype=dtype)
-    np.subtract(1.0, out, out=out)
-    np.fill_diagonal(out, 0.0)
-    return out
+    return _one_minus_normalised(matmul_t(x, device=device, dtype=dtype), x, ids, "cosine")
 
 
 def _sqeuclid(x: np.ndarray, device: Any, dtype: Any) -> np.ndarray:

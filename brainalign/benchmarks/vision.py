@@ -128,7 +128,7 @@ class KriegeskorteITRSA(Benchmark):
                 "details": {"n_stimuli": int(brain.sizes["stimulus"]),
                             "ci95_bootstrap_stimuli": ci, "n_boot": self.n_boot}}
 
-    n_boot = 500
+    n_boot = 1000
 
     def _bootstrap_ci(self, model_rdms: xr.DataArray, brain: xr.DataArray,
                       seed: int) -> dict[str, dict[str, list[float]]]:

@@ -630,24 +630,7 @@ def fdr(p: Sequence[float] | np.ndarray | xr.DataArray, alpha: float = 0.05,
     (reject, q): boolean array and adjusted p-values (= :func:`scipy.stats.false_discovery_control`),
     same shape as ``p``. NaN p-values stay NaN and are never rejected.
     """
-    arr = np.asarray(p, dtype=np.float64)
-    if method not in ("bh", "by"):
-        raise InvalidDataError(f"method must be 'bh' or 'by'; got {method!r}")
-    flat = arr.ravel()
-    ok = np.isfinite(flat)
-    if np.any((flat[ok] < 0) | (flat[ok] > 1)):
-        raise InvalidDataError("p-values must lie in [0, 1]")
-    q = np.full_like(flat, np.nan)
-    if ok.any():
-        x = flat[ok]
-        n = len(x)
-        order = np.argsort(x)
-        scale = n / np.arange(1, n + 1)
-        if method == "by":
-            scale = scale * np.sum(1.0 / np.arange(1, n + 1))
-        qs = np.minimum.accumulate((x[order] * scale)[::-1])[::-1]
-        out = np.empty(n)
-        out[order] = np.minimum(qs, 1.0)
-        q[ok] = out
-    q = q.reshape(arr.shape)
+    from ..stats import fdr_qvalues
+
+    q = fdr_qvalues(p, method=method)
     return np.where(np.isfinite(q), q <= alpha, False), q

@@ -165,28 +165,9 @@ def fdr(p: np.ndarray, *, method: str = "bh", axis: int = 0) -> np.ndarray:
     ----------
     p : array of p-values in [0, 1], any shape.
     """
-    if method not in ("bh", "by"):
-        raise InvalidDataError(f"fdr method must be 'bh' or 'by', got {method!r}")
-    p = np.moveaxis(np.asarray(p, dtype=np.float64), axis, -1)
-    out = np.full_like(p, np.nan)
-    flat_p = p.reshape(-1, p.shape[-1])
-    flat_o = out.reshape(-1, p.shape[-1])
-    for row in range(flat_p.shape[0]):
-        v = flat_p[row]
-        ok = ~np.isnan(v)
-        m = int(ok.sum())
-        if m == 0:
-            continue
-        x = v[ok]
-        order = np.argsort(x)
-        scale = m / np.arange(1, m + 1)
-        if method == "by":
-            scale = scale * np.sum(1.0 / np.arange(1, m + 1))
-        adj = np.minimum.accumulate((x[order] * scale)[::-1])[::-1]
-        q = np.empty(m)
-        q[order] = np.clip(adj, 0, 1)
-        flat_o[row, ok] = q
-    return np.moveaxis(out, -1, axis)
+    from ..stats import fdr_qvalues
+
+    return fdr_qvalues(p, method=method, axis=axis)
 
 
 def top_stimuli(responses: xr.DataArray, k: int = 5, *, largest: bool = True) -> xr.DataArray:

@@ -14,23 +14,10 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import gc
 import os
-import time
-import tracemalloc
 
 import numpy as np
-
-
-def run(fn):
-    gc.collect()
-    tracemalloc.start()
-    t0 = time.perf_counter()
-    out = fn()
-    dt = time.perf_counter() - t0
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return out, dt, peak
+from _harness import measure as run
 
 
 def main() -> None:

@@ -18,12 +18,10 @@ the full problem rarely and only when the machine has memory to spare.
 from __future__ import annotations
 
 import argparse
-import gc
 import resource
-import time
-import tracemalloc
 
 import numpy as np
+from _harness import measure as run
 
 PROBLEMS = {"P": (2000, 2000, 50_000), "long": (3000, 300, 10_000)}
 
@@ -47,15 +45,6 @@ def max_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
-def run(fn):
-    gc.collect()
-    tracemalloc.start()
-    t0 = time.perf_counter()
-    out = fn()
-    dt = time.perf_counter() - t0
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return out, dt, peak
 
 
 def main() -> None:

@@ -14,12 +14,10 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import gc
 import resource
-import time
-import tracemalloc
 
 import numpy as np
+from _harness import measure as run
 
 
 def max_rss_gib() -> float:
@@ -27,15 +25,6 @@ def max_rss_gib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
 
 
-def run(fn):
-    gc.collect()
-    tracemalloc.start()
-    t0 = time.perf_counter()
-    out = fn()
-    dt = time.perf_counter() - t0
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return out, dt, peak
 
 
 def main() -> None:

@@ -30,3 +30,14 @@ def main() -> None:
 
 def echo_json(obj: Any) -> None:
     click.echo(json.dumps(obj, indent=2, sort_keys=False, default=str))
+
+
+def parse_options(options: tuple[str, ...] | list[str]) -> dict[str, str]:
+    """``("session=201025", "k=v")`` -> ``{"session": "201025", "k": "v"}`` (``--option`` flags)."""
+    out: dict[str, str] = {}
+    for o in options:
+        if "=" not in o:
+            raise BrainAlignError(f"--option takes KEY=VALUE, got {o!r}")
+        k, v = o.split("=", 1)
+        out[k] = v
+    return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ._app import echo_json, main
+from ._app import echo_json, main, parse_options
 
 
 @main.group("models")
@@ -57,12 +57,7 @@ def _load_stimuli(spec: str, options: tuple[str, ...]):  # noqa: ANN202 - Stimul
     from ..data import DATASETS, StimulusSet, load_dataset
     from ..errors import InvalidDataError
 
-    opts = {}
-    for o in options:
-        if "=" not in o:
-            raise InvalidDataError(f"--option takes KEY=VALUE, got {o!r}")
-        k, v = o.split("=", 1)
-        opts[k] = v
+    opts = parse_options(options)
     if spec in DATASETS:
         st = load_dataset(spec, **opts).stimuli
         if st is None:

@@ -8,22 +8,12 @@ from typing import Any
 import click
 
 from ..errors import InvalidDataError
-from ._app import echo_json, main
+from ._app import echo_json, main, parse_options
 
 
 @main.group()
 def units() -> None:
     """Unit selectivity, descriptions in words, and causal ablations (see docs/units.md)."""
-
-
-def _parse_options(options: tuple[str, ...]) -> dict[str, str]:
-    out = {}
-    for o in options:
-        if "=" not in o:
-            raise InvalidDataError(f"--option takes KEY=VALUE, got {o!r}")
-        k, v = o.split("=", 1)
-        out[k] = v
-    return out
 
 
 def _source(store: str | None, dataset: str | None, key: str | None, options: tuple[str, ...],
@@ -40,7 +30,7 @@ def _source(store: str | None, dataset: str | None, key: str | None, options: tu
                                "--dataset NAME (model units recorded on the dataset's stimuli)")
     from ..data import load_dataset
 
-    data = load_dataset(dataset, root=root, **_parse_options(options))
+    data = load_dataset(dataset, root=root, **parse_options(options))
     if model:
         from ..models import record
 

@@ -147,7 +147,8 @@ def score_model(model: str, benchmark: str, *, layers: str | Sequence[str] | Non
     from ..models import MODELS, load_model, record
 
     bench = get_benchmark(benchmark)
-    MODELS.get(model)  # an unknown name fails here, before any data or weights are read
+    if not model.startswith("hf:"):
+        MODELS.get(model)  # an unknown name fails here, before any data or weights are read
     stimuli = bench.stimuli()
     adapter = load_model(model, device=device)
     if adapter.modality != bench.modality:

@@ -188,8 +188,9 @@ def load_model(name: str | ModelAdapter, device: str = "cpu", **options: Any) ->
 
     Parameters
     ----------
-    name : a name from ``MODELS.names()`` (``brainalign models list``); an adapter is
-        returned unchanged.
+    name : a name from ``MODELS.names()`` (``brainalign models list``), or
+        ``"hf:<hub id or folder>"`` for a Hugging Face text encoder; an adapter is returned
+        unchanged.
     device : torch device, e.g. ``"cpu"`` or ``"cuda"``.
     options : model-specific options (documented per model in docs/models.md).
 
@@ -200,4 +201,8 @@ def load_model(name: str | ModelAdapter, device: str = "cpu", **options: Any) ->
     """
     if isinstance(name, ModelAdapter):
         return name
+    if isinstance(name, str) and name.startswith("hf:"):
+        from .text import hub_encoder
+
+        return hub_encoder(name, device=device, **options)
     return MODELS.get(name)(device=device, **options)

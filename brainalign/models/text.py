@@ -85,3 +85,49 @@ def minilm(device: str = "cpu", max_length: int = 256, truncation: bool = False)
               "citation": "Wang W et al. (2020). MiniLM: Deep self-attention distillation for "
                           "task-agnostic compression of pre-trained transformers. NeurIPS.",
               "licence": "Apache-2.0"})
+
+
+HUB_PREFIX = "hf:"
+
+
+def hub_encoder(name: str, device: str = "cpu", max_length: int | None = None,
+                truncation: bool = False) -> TextAdapter:
+    """A Hugging Face text encoder by hub id or local folder: ``load_model("hf:<id or path>")``.
+
+    The same loading code as the packaged models (``AutoModel`` / ``AutoTokenizer``); it reads
+    from the hub where one is reachable, and from the local cache or folder otherwise (set
+    ``HF_HUB_OFFLINE=1`` to never try the network). Default layers are the embeddings and every
+    transformer block found (``encoder.layer.N``, ``layers.N``, ``h.N``, ...).
+    """
+    import re
+
+    from transformers import AutoModel, AutoTokenizer
+
+    ref = name[len(HUB_PREFIX):] if name.startswith(HUB_PREFIX) else name
+    if not ref:
+        raise InvalidDataError("hub model name is empty; use hf:<organisation/model> or hf:<folder>")
+    try:
+        tok = AutoTokenizer.from_pretrained(ref)
+        net = AutoModel.from_pretrained(ref)
+    except OSError as exc:
+        raise InvalidDataError(
+            f"cannot load {ref!r} from the Hugging Face hub or a local folder ({exc}). Check the "
+            "name, the network, or pass a folder that holds config.json and the weights.") from exc
+    names = [n for n, _ in net.named_modules() if n]
+    blocks = [n for n in names if re.fullmatch(r"(?:.*\.)?(?:layer|layers|h|block)\.\d+", n)]
+    emb = [n for n in names if n in ("embeddings", "embed_tokens", "wte")]
+    if max_length is None:
+        max_length = int(min(getattr(tok, "model_max_length", 512) or 512,
+                             getattr(net.config, "max_position_embeddings", 512) or 512))
+    digest = ""
+    for fname in ("model.safetensors", "pytorch_model.bin"):
+        from pathlib import Path
+
+        p = Path(ref) / fname
+        if p.is_file():
+            digest = file_digest(p)
+            break
+    return TextAdapter(f"{HUB_PREFIX}{ref}", net, tok, max_length=max_length, truncation=truncation,
+                       device=device, default_layers=emb + blocks,
+                       weights_digest=digest or f"hub:{ref}:{getattr(net.config, '_commit_hash', '')}",
+                       info={"source": f"Hugging Face: {ref}"})

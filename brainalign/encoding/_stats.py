@@ -31,6 +31,17 @@ class PermutationResult:
     block_size: int | None
 
 
+
+def _pair_2d(y_true: Any, y_pred: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Both as float64 (n_samples, n_targets); a clear error if their shapes differ."""
+    y = np.asarray(y_true, dtype=np.float64)
+    p = np.asarray(y_pred, dtype=np.float64)
+    if y.ndim == 1:
+        y, p = y[:, None], p[:, None]
+    if y.shape != p.shape:
+        raise InvalidDataError(f"y_true {y.shape} and y_pred {p.shape} differ in shape")
+    return y, p
+
 def _r_from_centred(yc: np.ndarray, pc: np.ndarray, ny: np.ndarray, npred: np.ndarray) -> np.ndarray:
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.einsum("ij,ij->j", yc, pc) / (ny * npred)
@@ -49,12 +60,7 @@ def permutation_test(y_true: Any, y_pred: Any, *, n_permutations: int = 1000, se
     y_true, y_pred : (n_samples, n_targets), e.g. held-out responses and out-of-fold
         predictions (``EncodingResult.predictions``).
     """
-    y = np.asarray(y_true, dtype=np.float64)
-    p = np.asarray(y_pred, dtype=np.float64)
-    if y.ndim == 1:
-        y, p = y[:, None], p[:, None]
-    if y.shape != p.shape:
-        raise InvalidDataError(f"y_true {y.shape} and y_pred {p.shape} differ in shape")
+    y, p = _pair_2d(y_true, y_pred)
     rng = np.random.default_rng(seed)
     n = y.shape[0]
     yc = y - y.mean(0)
@@ -88,12 +94,7 @@ def bootstrap_ci(y_true: Any, y_pred: Any, *, n_bootstraps: int = 1000, ci: floa
     low, high : (n_targets,) the ``(1 - ci) / 2`` and ``(1 + ci) / 2`` percentiles.
     boot : (n_bootstraps, n_targets) bootstrap distribution.
     """
-    y = np.asarray(y_true, dtype=np.float64)
-    p = np.asarray(y_pred, dtype=np.float64)
-    if y.ndim == 1:
-        y, p = y[:, None], p[:, None]
-    if y.shape != p.shape:
-        raise InvalidDataError(f"y_true {y.shape} and y_pred {p.shape} differ in shape")
+    y, p = _pair_2d(y_true, y_pred)
     if not 0 < ci < 1:
         raise InvalidDataError(f"ci={ci} must be in (0, 1)")
     n = y.shape[0]

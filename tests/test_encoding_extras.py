@@ -311,3 +311,35 @@ def clone_fit(est, X, Y):
     from sklearn.base import clone
 
     return clone(est).fit(X, Y)
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_loo_float32_low_rank_weights_match_sklearn(rng, fit_intercept):
+    # r <= n/2 with float32 products: the LOO weights 1/(1 - H_ii)^2 are represented by a
+    # truncated basis over the alphas (checked to 1e-7 per entry); PRESS must equal sklearn's
+    n, p = 400, 40
+    X = rng.standard_normal((n, p)) * np.geomspace(1, 0.05, p)
+    Y = X @ rng.standard_normal((p, 30)) * np.geomspace(0.02, 2, 30) + rng.standard_normal((n, 30))
+    al = np.logspace(-1, 6, 20)
+    sk = SkRidgeCV(alphas=al, alpha_per_target=True, store_cv_results=True,
+                   fit_intercept=fit_intercept).fit(X, Y)
+    m = RidgeCV(alphas=al, cv="loo", fit_intercept=fit_intercept).fit(X, Y)
+    Yc = Y - Y.mean(0) if fit_intercept else Y
+    ref = (1 - sk.cv_results_.sum(0) / (Yc ** 2).sum(0)[:, None]).T
+    np.testing.assert_allclose(m.cv_path_, ref, atol=2e-6)
+    same = m.best_alphas_ == sk.alpha_
+    assert same.mean() >= 0.9
+    np.testing.assert_allclose(m.coef_[same], sk.coef_[same], rtol=1e-4, atol=1e-5)
+
+
+def test_weight_basis_reconstructs_entrywise(rng):
+    from brainalign.encoding._backend import get_backend
+    from brainalign.encoding._solvers import _weight_basis
+
+    H = rng.random((1, 300)) * 0.3 * np.geomspace(1, 0.01, 15)[:, None]  # (k, n) smooth in k
+    Wt = 1 / (1 - H) ** 2
+    B, c = _weight_basis(Wt, 1e-7, get_backend("numpy"))
+    assert B.shape[0] < Wt.shape[0]
+    assert np.max(np.abs(c @ B - Wt) / Wt) <= 1e-7
+    B64, c64 = _weight_basis(Wt, 0.0, get_backend("numpy"))
+    np.testing.assert_array_equal(c64 @ B64, Wt)

@@ -184,13 +184,14 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, BaseEstimator):
                 raise InvalidDataError("cv='loo' scores by squared error (PRESS R^2); use "
                                        "scoring='r2' or 'neg_mse' (same choice of alpha)")
             full_dec = decompose64(X64 - x_mean, choose_form(n, p, self.form), be)
-            path, form = loo_alpha_scores(X64, Y, alphas, fit_intercept=self.fit_intercept,
-                                          form=self.form, be=be, dtype=dtype, budget_bytes=budget,
-                                          decomposition=full_dec)
+            path, form, proj_y = loo_alpha_scores(
+                X64, Y, alphas, fit_intercept=self.fit_intercept, form=self.form, be=be,
+                dtype=dtype, budget_bytes=budget, decomposition=full_dec, return_projection=True)
             scale = None  # PRESS R^2: already normalised
             self.n_splits_ = n
         else:
             full_dec = None
+            proj_y = None
             splits = make_inner_splits(self.cv, n, X, Y, groups)
             scores, form = kfold_alpha_scores(X64, Y, alphas, splits, fit_intercept=self.fit_intercept,
                                               scoring=self.scoring, form=self.form, be=be, dtype=dtype,
@@ -217,7 +218,8 @@ class RidgeCV(MultiOutputMixin, RegressorMixin, BaseEstimator):
         spec = decompose(Xc, full_form, be, dtype, center_proj=self.fit_intercept,
                          decomposition=full_dec)
         coef = np.empty((Y.shape[1], p), dtype=out_dtype)
-        refit_coefs(spec, Y, alphas, idx, be=be, dtype=dtype, out=coef, budget_bytes=budget)
+        refit_coefs(spec, Y, alphas, idx, be=be, dtype=dtype, out=coef, budget_bytes=budget,
+                    B=proj_y)
         intercept = (y_mean - coef.astype(np.float64) @ x_mean).astype(out_dtype)
         self.rank_ = spec.rank
         if ravel:

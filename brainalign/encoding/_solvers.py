@@ -330,7 +330,8 @@ def _score_from_sse(sse: np.ndarray, sst: np.ndarray | None, const: np.ndarray |
 def loo_alpha_scores(X: np.ndarray, Y: Any, alphas: np.ndarray, *, fit_intercept: bool, form: str,
                      be: Backend, dtype: str, budget_bytes: int, max_block: int | None = None,
                      decomposition: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
-                     ) -> tuple[np.ndarray, str]:
+                     return_projection: bool = False,
+                     ) -> tuple[np.ndarray, str] | tuple[np.ndarray, str, np.ndarray | None]:
     """Exact leave-one-out R^2 (PRESS) of every alpha for every target, from one decomposition.
 
     With ``Q`` (n, r) the orthonormal eigenvectors of the centred Gram matrix and
@@ -350,6 +351,10 @@ def loo_alpha_scores(X: np.ndarray, Y: Any, alphas: np.ndarray, *, fit_intercept
 
     ``decomposition`` = ``(evals, vmat, proj)`` of the centred X from :func:`decompose64`
     (float64) is reused instead of decomposing again.
+
+    With ``return_projection``, a third value is returned: ``proj @ Yc`` (r, t) in the compute
+    dtype (the centred projection of the targets, the only product the refit needs; pass it to
+    :func:`refit_coefs` as ``B``), or None when it would exceed a quarter of the budget.
     """
     X = np.asarray(X, dtype=np.float64)
     n, p = X.shape
@@ -374,19 +379,29 @@ def loo_alpha_scores(X: np.ndarray, Y: Any, alphas: np.ndarray, *, fit_intercept
     k = len(alphas)
     # "split" mode (r <= n/2): R = R0 + Q u with R0 = Yc - Q Q'Yc (alpha-independent) and
     # u = (1 - h) * Q'Yc; PRESS = w'R0^2 + 2 u.(Q'W R0) + u.(Q'W Q) u with W = diag(1/(1-H_ii)^2).
-    # All alphas share one (k r, n) @ (n, tb) product and the per-alpha work is (r, r).
+    # The weights W (k, n) are smooth in alpha: W = c @ B exactly up to ``w_tol`` relative per
+    # entry with L <= k basis rows B (truncated SVD, checked entry by entry), so the one large
+    # product is (L r, n) @ (n, tb) instead of (k r, n) @ (n, tb); the per-alpha work is (r, r).
     split = 2 * r <= n and k * r * n * item <= budget_bytes // 4
     Wt = inv1mh ** 2  # (k, n)
     if split:
-        QW64 = (Q.T[None, :, :] * Wt[:, None, :]).reshape(k * r, n)
-        M64 = QW64 @ Q  # (k r, r): the (r, r) matrices Q'W Q stacked over alphas
-        M = [be.asarray(M64[j * r:(j + 1) * r], dtype) for j in range(k)]
-        QW = be.asarray(QW64, dtype)
-        del QW64, M64
+        basis, coef_w = _weight_basis(Wt, 1e-7 if item == 4 else 0.0, be)
+        L = basis.shape[0]
+        QV = be.asarray((Q.T[None, :, :] * basis[:, None, :]).reshape(L * r, n), dtype)
+        # (k, r, r): Q'W_j Q in float64, as one (k r, n) @ (n, r) product
+        Mw = ((Q.T[None, :, :] * Wt[:, None, :]).reshape(k * r, n) @ Q).reshape(k, r, r)
+        Gs = np.asarray(alphas)[:, None] / (w[None, :] + np.asarray(alphas)[:, None])  # (k, r)
+        MG = be.asarray((Mw * Gs[:, None, :]).reshape(k * r, r), dtype)  # M_j diag(g_j), stacked
+        Gb = be.asarray(Gs, dtype)
+        CG = be.asarray((coef_w[:, :, None] * Gs[:, None, :]).reshape(k, L * r), dtype)
+        del Mw
         Wb = be.asarray(Wt, dtype)
-    per_t = item * (4 * n + 2 * r + (k * r if split else 0)) + 8 * k + 16
+    per_t = item * (4 * n + 2 * r + (2 * k * r if split else 0)) + 8 * k + 16
     tb = target_block_size(t, per_t, budget_bytes, item * 2 * n * r, max_block)
     scores = np.empty((k, t))
+    keep = return_projection and r * t * item <= budget_bytes // 4
+    Bproj = np.empty((r, t), dtype=dtype) if keep else None
+    zscale = np.sqrt(w) if f == "primal" else np.ones_like(w)  # proj @ Yc = zscale * Q'Yc
     for start in range(0, t, tb):
         blk = slice(start, min(t, start + tb))
         Yb = be.asarray(np.asarray(Y[:, blk]), dtype)
@@ -396,19 +411,28 @@ def loo_alpha_scores(X: np.ndarray, Y: Any, alphas: np.ndarray, *, fit_intercept
         scale = np.abs(be.to_numpy(Yb)).max(axis=0).astype(np.float64) ** 2 if Yb.shape[0] else sst
         const = sst <= np.finfo(np.float32).eps * n * scale
         Z = QTb @ Yb  # (r, tb)
+        if Bproj is not None:
+            Bproj[:, blk] = be.to_numpy(Z) * zscale[:, None]
         if split:
             R0 = be.sub_(Yb.copy() if hasattr(Yb, "copy") else Yb.clone(), Qb @ Z)  # (n, tb)
             T1 = be.to_numpy(Wb @ (R0 * R0)).astype(np.float64)  # (k, tb)
-            C = QW @ R0  # (k r, tb)
-            for j, a in enumerate(alphas):
-                u = Z * be.asarray((a / (w + a))[:, None], dtype)  # (r, tb)
-                Cj = C[j * r:(j + 1) * r]
-                press = (T1[j] + 2 * be.to_numpy(be.dot0(u, Cj)).astype(np.float64)
-                         + be.to_numpy(be.dot0(u, M[j] @ u)).astype(np.float64))
-                press = np.maximum(press, 0.0)
-                with np.errstate(invalid="ignore", divide="ignore"):
-                    scores[j, blk] = np.where(const, 0.0, 1.0 - press / np.where(const, 1.0, sst))
-            del R0, C
+            D = (QV @ R0).reshape(L, r, -1)  # (L, r, tb): Q' diag(B_l) R0
+            del R0
+            D *= Z[None]
+            # cross_j = sum_{l,m} c_jl g_jm Z_m D_lm = u_j . (Q'W_j R0): one (k, L r) product
+            cross = be.to_numpy(CG @ D.reshape(L * r, -1)).astype(np.float64)  # (k, tb)
+            del D
+            P = MG @ Z  # (k r, tb): M_j diag(g_j) Z
+            P = P.reshape(k, r, -1)
+            P *= Z[None]
+            if isinstance(P, np.ndarray):  # u_j' M_j u_j
+                quad = np.einsum("kr,krt->kt", Gb, P).astype(np.float64)
+            else:
+                quad = be.to_numpy((Gb[:, None, :] @ P)[:, 0, :]).astype(np.float64)
+            del P
+            press = np.maximum(T1 + 2 * cross + quad, 0.0)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                scores[:, blk] = np.where(const, 0.0, 1.0 - press / np.where(const, 1.0, sst))
         else:
             # residual = R0 + Q ((1 - h) Z): no cancellation when the fit is close (small alpha)
             # R0 (alpha-independent) is computed in float64: the LOO weights 1/(1 - H_ii) can be
@@ -430,7 +454,31 @@ def loo_alpha_scores(X: np.ndarray, Y: Any, alphas: np.ndarray, *, fit_intercept
                 with np.errstate(invalid="ignore", divide="ignore"):
                     scores[j, blk] = np.where(const, 0.0, 1.0 - press / np.where(const, 1.0, sst))
         del Yb, Z
+    if return_projection:
+        return scores, f, Bproj
     return scores, f
+
+
+def _weight_basis(Wt: np.ndarray, rel_tol: float, be: Backend) -> tuple[np.ndarray, np.ndarray]:
+    """Few rows ``B`` (L, n) and coefficients ``c`` (k, L) with ``c @ B == Wt`` (k, n).
+
+    The smallest truncated SVD whose every entry is within ``rel_tol`` (relative) of ``Wt``
+    (checked entry by entry, so the basis is exact to ``rel_tol`` whatever its rounding);
+    ``Wt`` itself with ``c = I`` when none is (or ``rel_tol`` is 0, for float64 products).
+    """
+    k = Wt.shape[0]
+    if rel_tol > 0 and k > 2:
+        # left singular vectors from the (k, k) Gram matrix (small; single-threaded LAPACK)
+        _, U = be.eigh(Wt @ Wt.T)
+        U = U[:, ::-1]
+        basis = U.T @ Wt  # (k, n) rows in decreasing singular value
+        err = -Wt  # U[:, :L] @ basis[:L] - Wt, updated one rank at a time
+        bound = rel_tol * np.abs(Wt)
+        for L in range(1, k - 1):
+            err = err + np.outer(U[:, L - 1], basis[L - 1])
+            if np.all(np.abs(err) <= bound):
+                return np.ascontiguousarray(basis[:L]), np.ascontiguousarray(U[:, :L])
+    return Wt, np.eye(k)
 
 
 def select_alphas(mean_scores: np.ndarray, tie_tol: float = 0.0) -> np.ndarray:
@@ -453,7 +501,7 @@ def select_alphas(mean_scores: np.ndarray, tie_tol: float = 0.0) -> np.ndarray:
 
 
 def refit_coefs(spec: Spectrum, Y: Any, alphas: np.ndarray, alpha_idx: np.ndarray, *, be: Backend,
-                dtype: str, out: np.ndarray, budget_bytes: int) -> None:
+                dtype: str, out: np.ndarray, budget_bytes: int, B: np.ndarray | None = None) -> None:
     """Coefficients on the full training set, one alpha per target, in one product per block.
 
     Parameters
@@ -462,6 +510,7 @@ def refit_coefs(spec: Spectrum, Y: Any, alphas: np.ndarray, alpha_idx: np.ndarra
     Y : (n, t) targets.
     alphas : (k,) candidate alphas; alpha_idx : (t,) chosen index per target.
     out : (t, p) array receiving the coefficients (scikit-learn layout).
+    B : (r, t) precomputed ``spec.proj @ Y`` (e.g. from :func:`loo_alpha_scores`), or None.
     """
     n, t = Y.shape
     p, r = spec.vmat.shape
@@ -471,8 +520,12 @@ def refit_coefs(spec: Spectrum, Y: Any, alphas: np.ndarray, alpha_idx: np.ndarra
     G = 1.0 / (spec.evals[:, None] + alphas[None, :])  # (r, k) float64
     for start in range(0, t, tb):
         blk = slice(start, min(t, start + tb))
-        Yb = be.asarray(np.asarray(Y[:, blk]), dtype)
-        Bm = spec.proj @ Yb
+        if B is None:
+            Yb = be.asarray(np.asarray(Y[:, blk]), dtype)
+            Bm = spec.proj @ Yb
+            del Yb
+        else:
+            Bm = be.asarray(B[:, blk], dtype)
         Bm = Bm * be.asarray(G[:, alpha_idx[blk]], dtype)
         out[blk] = be.to_numpy(spec.vmat @ Bm).T
-        del Yb, Bm
+        del Bm

@@ -143,3 +143,34 @@ def demo(model: str, results: str | None, quiet: bool) -> None:
         done.append(r)
     path = write_report(done, out, title=f"brainalign: {model}")
     click.echo(f"\nreport written to {path}")
+
+
+@main.command()
+@click.option("--models", required=True, help="comma-separated model names")
+@click.option("--benchmarks", "benches", required=True, help="comma-separated benchmark names")
+@click.option("--layers", default=None, help="comma-separated layers for every model (default: each model's defaults)")
+@click.option("--results", default=None, help="results directory")
+@click.option("--scheduler", default=None, help="address of a running Dask distributed scheduler (tcp://host:port)")
+@click.option("--workers", default=1, show_default=True, type=int, help="local Dask worker processes (1: run in this process)")
+@click.option("--resume/--no-resume", default=True, show_default=True, help="skip results already stored")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--device", default="cpu", show_default=True)
+def sweep(models: str, benches: str, layers: str | None, results: str | None, scheduler: str | None,
+          workers: int, resume: bool, seed: int, device: str) -> None:
+    """Score every model on every benchmark (Dask), storing each result as it completes.
+
+    \b
+    Example:
+      brainalign sweep --models mobilenet_v2,craft_vgg16_bn --benchmarks kriegeskorte2008.it.rsa --workers 2
+      brainalign sweep --models mobilenet_v2 --benchmarks cowley2023.v4.ridge --scheduler tcp://scheduler-host:8786
+    A killed sweep started again runs only what is missing (--no-resume to redo everything).
+    """
+    from ..benchmarks.sweep import sweep as run_sweep
+
+    split = lambda s: [x.strip() for x in s.split(",") if x.strip()]  # noqa: E731
+    done = run_sweep(split(models), split(benches), layers=split(layers) if layers else None,
+                     results=results, scheduler=scheduler, workers=workers, resume=resume,
+                     seed=seed, device=device, log=lambda m: click.echo(m, err=True))
+    for r in done:
+        click.echo(f"{r.model:24s} {r.benchmark:28s} {r.score:7.3f}  {r.best_layer}")
+    click.echo(f"{len(done)} run, results in {results_dir(results)}")

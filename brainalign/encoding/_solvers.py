@@ -414,13 +414,13 @@ def loo_alpha_scores(X: np.ndarray, Y: Any, alphas: np.ndarray, *, fit_intercept
         if Bproj is not None:
             Bproj[:, blk] = be.to_numpy(Z) * zscale[:, None]
         if split:
-            R0 = be.sub_(Yb.copy() if hasattr(Yb, "copy") else Yb.clone(), Qb @ Z)  # (n, tb)
-            T1 = be.to_numpy(Wb @ (R0 * R0)).astype(np.float64)  # (k, tb)
-            D = (QV @ R0).reshape(L, r, -1)  # (L, r, tb): Q' diag(B_l) R0
-            del R0
+            nR0 = be.sub_(Qb @ Z, Yb)  # (n, tb): -R0, in place (no copy of Yb)
+            T1 = be.to_numpy(Wb @ (nR0 * nR0)).astype(np.float64)  # (k, tb)
+            D = (QV @ nR0).reshape(L, r, -1)  # (L, r, tb): -Q' diag(B_l) R0
+            del nR0
             D *= Z[None]
             # cross_j = sum_{l,m} c_jl g_jm Z_m D_lm = u_j . (Q'W_j R0): one (k, L r) product
-            cross = be.to_numpy(CG @ D.reshape(L * r, -1)).astype(np.float64)  # (k, tb)
+            cross = -be.to_numpy(CG @ D.reshape(L * r, -1)).astype(np.float64)  # (k, tb)
             del D
             P = MG @ Z  # (k r, tb): M_j diag(g_j) Z
             P = P.reshape(k, r, -1)

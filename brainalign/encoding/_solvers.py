@@ -397,7 +397,9 @@ def loo_alpha_scores(X: np.ndarray, Y: Any, alphas: np.ndarray, *, fit_intercept
         del Mw
         Wb = be.asarray(Wt, dtype)
     per_t = item * (4 * n + 2 * r + (2 * k * r if split else 0)) + 8 * k + 16
-    tb = target_block_size(t, per_t, budget_bytes, item * 2 * n * r, max_block)
+    fixed = item * (2 * n * r + ((L * r * n + k * r * r) if split else 0))  # Q, Q', QV, MG
+    tb = target_block_size(t, per_t, budget_bytes, fixed, max_block)
+    tb = -(-t // -(-t // tb))  # same number of blocks, balanced sizes
     scores = np.empty((k, t))
     keep = return_projection and r * t * item <= budget_bytes // 4
     Bproj = np.empty((r, t), dtype=dtype) if keep else None

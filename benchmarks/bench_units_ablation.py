@@ -37,6 +37,19 @@ import pandas as pd
 GRID = (8, 16, 32, 64, 128, 256)
 
 
+
+def _mobilenet_head():
+    """The 92 images, MobileNetV2, its linear head (weights, bias) and pooled features.18."""
+    from brainalign.data import load_dataset
+    from brainalign.models import load_model, record
+
+    stim = load_dataset("kriegeskorte2008").stimuli
+    net = load_model("mobilenet_v2")
+    lin = net.module.classifier[1]
+    w = lin.weight.detach().double().numpy()
+    b = lin.bias.detach().double().numpy()
+    return stim, net, w, b, record(net, stim, "features.18", reduction="mean", progress=False)
+
 def _show(title: str, found, res, t0: float) -> None:  # noqa: ANN001
     print(f"\n== {title}; {len(found)} units, {int((found.table['q'] < 0.05).sum())} with q<0.05; "
           f"held out {res.settings['held_out']}; {time.perf_counter() - t0:.0f} s", flush=True)
@@ -139,18 +152,11 @@ def pooled_contrasts(results, concept: str, control: str, n_bootstrap: int = 400
 def vision(n_random: int = 10, labels: tuple[str, ...] = ("face", "animate")) -> None:
     import torch
 
-    from brainalign.data import load_dataset
-    from brainalign.models import load_model, record
     from brainalign.units import vision_ablation
     from brainalign.units.experiments import halves
 
     t00 = time.perf_counter()
-    stim = load_dataset("kriegeskorte2008").stimuli
-    net = load_model("mobilenet_v2")
-    lin = net.module.classifier[1]
-    w = lin.weight.detach().double().numpy()
-    b = lin.bias.detach().double().numpy()
-    pooled = record(net, stim, "features.18", reduction="mean", progress=False)
+    stim, net, w, b, pooled = _mobilenet_head()
     x_all = np.asarray(pooled.values, dtype=np.float64)
     cat = np.asarray(stim.metadata["category"].astype(str))
     for col in labels:
@@ -195,17 +201,10 @@ def sensitivity(labels: tuple[str, ...] = ("face", "animate"), n_random: int = 1
     halves, not used for any choice), through the exact pooled-feature shortcut."""
     from types import SimpleNamespace
 
-    from brainalign.data import load_dataset
-    from brainalign.models import load_model, record
     from brainalign.units import mean_difference
     from brainalign.units.experiments import halves
 
-    stim = load_dataset("kriegeskorte2008").stimuli
-    net = load_model("mobilenet_v2")
-    lin = net.module.classifier[1]
-    w = lin.weight.detach().double().numpy()
-    b = lin.bias.detach().double().numpy()
-    pooled = record(net, stim, "features.18", reduction="mean", progress=False)
+    stim, net, w, b, pooled = _mobilenet_head()
     x = np.asarray(pooled.values, dtype=np.float64)
     rows = []
     for col in labels:

@@ -22,7 +22,7 @@ PIP=(pip_quiet "$VENV/bin/python" -m pip install --quiet --disable-pip-version-c
 # prints one "is ignored" warning per package. Keep real errors, drop that noise.
 pip_quiet() { "$@" 2> >(grep -v "is ignored: it is neither a file nor a directory" >&2); }
 echo "[setup] installing torch (CPU build)"
-# The CPU build of torch is ~200 MB; a plain 'pip install torch' pulls a CUDA build of several GB.
+# The CPU build of torch is a 190 MB wheel (750 MB installed); a plain 'pip install torch' pulls a CUDA build of several GB.
 # torch==2.13.0+cpu lies on the development machines' disk; elsewhere point pip at a CPU wheel index.
 if ! "$VENV/bin/python" -c "import torch" 2>/dev/null; then
   "${PIP[@]}" "torch==2.13.0"

@@ -180,14 +180,30 @@ def get_provenance(da: xr.DataArray) -> dict[str, Any]:
     return prov.loads(da.attrs.get("provenance"))
 
 
-def _to_storable(da: xr.DataArray) -> xr.DataArray:
-    """String coordinates -> object dtype, stored by Zarr as variable-length UTF-8."""
-    da = da.copy(deep=False)
-    for k in list(da.coords):
-        v = da[k].values
-        if v.dtype.kind in "UT":
-            da = da.assign_coords({k: (da[k].dims, v.astype(object))})
-    return da
+def _to_storable(obj: Any, string_dtype: Any = object) -> Any:
+    """String coordinates -> object dtype (Zarr: variable-length UTF-8) or ``str`` (netCDF).
+
+    Works on a DataArray or a Dataset; returns a shallow copy.
+    """
+    obj = obj.copy(deep=False)
+    for k in list(obj.coords):
+        v = obj[k].values
+        if v.dtype.kind in "OUT" and (v.dtype.kind != "O" or string_dtype is not object):
+            obj = obj.assign_coords({k: (obj[k].dims, v.astype(string_dtype))})
+    return obj
+
+
+def save_result(obj: xr.DataArray | xr.Dataset, path: str | os.PathLike) -> Path:
+    """Write an analysis result (DataArray or Dataset) to ``path``: netCDF if it ends in ``.nc``,
+    else a Zarr store (replaced if it exists). String coordinates are stored losslessly."""
+    path = Path(path)
+    if path.suffix == ".nc":
+        _to_storable(obj, str).to_netcdf(path)
+        return path
+    obj = _to_storable(obj)
+    ds = obj if isinstance(obj, xr.Dataset) else obj.to_dataset(name=obj.name or "result")
+    ds.to_zarr(path, mode="w", consolidated=False)
+    return path
 
 
 def save(da: xr.DataArray, path: str | os.PathLike, *, chunks: Mapping[str, int] | None = None,

@@ -45,6 +45,11 @@ class ScoreResult:
     provenance: dict[str, Any] = field(default_factory=dict)
     elapsed_s: float = 0.0
 
+    @property
+    def target_names(self) -> list[str]:
+        """Names of the brain targets scored per layer (empty when there is one target)."""
+        return list(next(iter(self.targets.values()))) if self.targets else []
+
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 

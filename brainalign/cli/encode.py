@@ -8,6 +8,7 @@ from typing import Any
 import click
 import numpy as np
 
+from ..responses import save_result
 from ._app import echo_json, main
 
 
@@ -113,11 +114,8 @@ def encode(features: str, responses: str, n_splits: int, inner_cv: str, alphas: 
         import xarray as xr
 
         combined = xr.concat(datasets, dim="layer") if len(datasets) > 1 else datasets[0]
-        for k in list(combined.coords):
-            if combined[k].dtype.kind in "UT":
-                combined = combined.assign_coords({k: combined[k].astype(object)})
         combined.attrs["ceiling"] = ceiling
-        combined.to_zarr(out, mode="w", consolidated=False)
+        save_result(combined, out)
     summary = {"features": features, "responses": responses, "n_splits": n_splits, "inner_cv": str(icv),
                "seed": seed, "ceiling": ceiling, "metric": "pearson_r (mean over outer folds)",
                "results": rows}

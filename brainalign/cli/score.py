@@ -14,7 +14,7 @@ DEMO_BENCHMARKS = ("cowley2023.v4.ridge", "kriegeskorte2008.it.rsa")
 def _print_result(r: ScoreResult) -> None:
     click.echo(f"\n{r.model} on {r.benchmark} (v{r.benchmark_version})")
     click.echo(f"  metric: {r.metric}")
-    tnames = list(next(iter(r.targets.values()))) if r.targets else []
+    tnames = r.target_names
     head = "".join(f"{t:>9s}" for t in tnames)
     click.echo(f"  {'layer':<16s}{'score':>9s}{head}")
     for name, s in r.layers.items():

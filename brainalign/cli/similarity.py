@@ -9,6 +9,7 @@ import click
 import numpy as np
 
 from ..errors import InvalidDataError
+from ..responses import save_result
 from ._app import echo_json, main
 
 
@@ -28,16 +29,7 @@ def _load_responses(path: str | None, dataset: str | None, key: str | None, root
 
 
 def _write(obj: Any, out: str) -> None:
-    p = Path(out)
-    obj = obj.copy()
-    for k in list(obj.coords):
-        if obj[k].dtype.kind in "OUT":  # strings as variable-length UTF-8 (object) for Zarr
-            obj = obj.assign_coords({k: obj[k].astype(str if p.suffix == ".nc" else object)})
-    if p.suffix == ".nc":
-        obj.to_netcdf(p)
-    else:
-        ds = obj if hasattr(obj, "data_vars") else obj.to_dataset(name=obj.name or "result")
-        ds.to_zarr(p, mode="w", consolidated=False)
+    p = save_result(obj, out)
     click.echo(f"wrote {p}", err=True)
 
 

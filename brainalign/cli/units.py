@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from ..errors import InvalidDataError
+from ..responses import save_result
 from ._app import echo_json, main, parse_options
 
 
@@ -106,7 +107,7 @@ def find(store: str | None, dataset: str | None, key: str | None, options: tuple
     if out:
         o = Path(out)
         o.mkdir(parents=True, exist_ok=True)
-        _save_dataset(res, o / "selectivity.zarr")
+        save_result(res, o / "selectivity.zarr")
         U.selective_units(res, n=None).to_csv(o / "selective_units.csv", index=False)
     if report:
         rep = U.units_report(f"Unit selectivity: {labels}", responses=resp, labels=lab, result=res,
@@ -124,14 +125,6 @@ def find(store: str | None, dataset: str | None, key: str | None, options: tuple
     cols = [c for c in ("label", "rank", "unit", "layer", "channel", "t", "dprime", "si", "p_perm", "q")
             if c in table.columns]
     click.echo(table[cols].to_string(index=False, float_format=lambda v: f"{v:.3g}"))
-
-
-def _save_dataset(ds: Any, path: Path) -> None:
-    ds = ds.copy()
-    for k in list(ds.coords):
-        if ds[k].dtype.kind in "UT":
-            ds = ds.assign_coords({k: (ds[k].dims, ds[k].values.astype(object))})
-    ds.to_zarr(path, mode="w", consolidated=False)
 
 
 @units.command("describe")

@@ -43,14 +43,12 @@ def layer_profile_figure(results: Sequence[ScoreResult]):  # noqa: ANN201 - matp
         names = list(r.layers)
         x = range(len(names))
         ci = r.details.get("ci95_bootstrap_stimuli", {})
-        if r.targets:
-            tnames = list(next(iter(r.targets.values())))
-            for t in tnames:
-                (line,) = ax.plot(x, [r.targets[n][t] for n in names], marker="o", ms=3,
-                                  label=f"{r.model}: {t}")
-                if all(n in ci and t in ci[n] for n in names):
-                    ax.fill_between(list(x), [ci[n][t][0] for n in names], [ci[n][t][1] for n in names],
-                                    color=line.get_color(), alpha=0.12, lw=0)
+        for t in r.target_names:
+            (line,) = ax.plot(x, [r.targets[n][t] for n in names], marker="o", ms=3,
+                              label=f"{r.model}: {t}")
+            if all(n in ci and t in ci[n] for n in names):
+                ax.fill_between(list(x), [ci[n][t][0] for n in names], [ci[n][t][1] for n in names],
+                                color=line.get_color(), alpha=0.12, lw=0)
         ax.plot(x, [r.layers[n] for n in names], marker="s", ms=4, lw=2,
                 label=f"{r.model}: score" if r.targets else r.model)
         ax.set_xticks(list(x), names, rotation=60, ha="right", fontsize=8)
@@ -97,7 +95,7 @@ def write_report(results: Sequence[ScoreResult], out: str | os.PathLike,
         parts.append(f"<h2>{html.escape(bench)}</h2>")
         parts.append(f"<img alt='layer profile of {html.escape(bench)}' src='data:image/png;base64,{img}'>")
         for r in rs:
-            tnames = list(next(iter(r.targets.values()))) if r.targets else []
+            tnames = r.target_names
             parts.append(f"<h3>{html.escape(r.model)}</h3><p class=meta>{html.escape(r.metric)}</p>")
             if r.ceiling:
                 parts.append("<p class=meta>Noise ceiling: " + html.escape(json.dumps(r.ceiling)) + "</p>")
